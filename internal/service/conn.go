@@ -1,0 +1,254 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"decnet/internal/event"
+)
+
+// Limits bound what connections may take, so one source cannot exhaust
+// memory or file descriptors and no session lives for ever.
+type Limits struct {
+	MaxConns     int           // concurrent connections on a listener
+	MaxPerSource int           // concurrent connections from one source IP
+	Idle         time.Duration // a read or write that waits longer fails
+	Lifetime     time.Duration // hard end of a session
+}
+
+// DefaultLimits suit an interactive honeypot.
+var DefaultLimits = Limits{MaxConns: 256, MaxPerSource: 32, Idle: 5 * time.Minute, Lifetime: time.Hour}
+
+// Listen wraps ln so that every accepted connection is bounded by lim,
+// announced with a connect event and, when closed, a disconnect event with
+// its duration and byte counts. Connections over a limit are recorded
+// (connect with a "dropped" field) and closed at once.
+func Listen(ln net.Listener, emit event.Emitter, lim Limits) net.Listener {
+	return &listener{Listener: ln, emit: emit, lim: lim, perSource: map[string]int{}}
+}
+
+type listener struct {
+	net.Listener
+	emit      event.Emitter
+	lim       Limits
+	mu        sync.Mutex
+	total     int
+	perSource map[string]int
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		fields := event.Peer(c.RemoteAddr())
+		fields[event.FieldSession] = newSessionID()
+		if _, port, err := net.SplitHostPort(c.LocalAddr().String()); err == nil {
+			fields["dst_port"] = port
+		}
+		ip := fields[event.FieldSrcIP]
+		if reason := l.admit(ip); reason != "" {
+			fields["dropped"] = reason
+			l.emit.Emit(event.Event{Type: event.TypeConnect, Severity: event.Warning, Fields: fields})
+			c.Close()
+			continue
+		}
+		l.emit.Emit(event.Event{Type: event.TypeConnect, Severity: event.Info, Fields: copyFields(fields)})
+		return newConn(c, l, fields), nil
+	}
+}
+
+func (l *listener) admit(ip string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lim.MaxConns > 0 && l.total >= l.lim.MaxConns {
+		return "too many connections"
+	}
+	if l.lim.MaxPerSource > 0 && l.perSource[ip] >= l.lim.MaxPerSource {
+		return "too many connections from source"
+	}
+	l.total++
+	l.perSource[ip]++
+	return ""
+}
+
+func (l *listener) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.perSource[ip]--; l.perSource[ip] <= 0 {
+		delete(l.perSource, ip)
+	}
+}
+
+// Conn is an accepted connection with its peer's event fields.
+type Conn struct {
+	net.Conn
+	l        *listener
+	fields   map[string]string
+	start    time.Time
+	end      time.Time
+	in, out  atomic.Int64
+	once     sync.Once
+	closeErr error
+}
+
+func newConn(c net.Conn, l *listener, fields map[string]string) *Conn {
+	now := time.Now()
+	cc := &Conn{Conn: c, l: l, fields: fields, start: now}
+	if l.lim.Lifetime > 0 {
+		cc.end = now.Add(l.lim.Lifetime)
+	}
+	return cc
+}
+
+// Fields returns a fresh map holding the connection's src_ip, src_port,
+// dst_port and session, for the caller to add event fields to.
+func (c *Conn) Fields() map[string]string { return copyFields(c.fields) }
+
+func (c *Conn) deadline() time.Time {
+	var d time.Time
+	if c.l.lim.Idle > 0 {
+		d = time.Now().Add(c.l.lim.Idle)
+	}
+	if !c.end.IsZero() && (d.IsZero() || c.end.Before(d)) {
+		d = c.end
+	}
+	return d
+}
+
+// Read reads with the idle and lifetime deadlines.
+func (c *Conn) Read(b []byte) (int, error) {
+	if d := c.deadline(); !d.IsZero() {
+		c.Conn.SetReadDeadline(d)
+	}
+	n, err := c.Conn.Read(b)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+// Write writes with the idle and lifetime deadlines.
+func (c *Conn) Write(b []byte) (int, error) {
+	if d := c.deadline(); !d.IsZero() {
+		c.Conn.SetWriteDeadline(d)
+	}
+	n, err := c.Conn.Write(b)
+	c.out.Add(int64(n))
+	return n, err
+}
+
+// SetDeadline is bounded by the session's lifetime.
+func (c *Conn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(c.clamp(t)) }
+
+// SetReadDeadline is bounded by the session's lifetime.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.clamp(t)) }
+
+// SetWriteDeadline is bounded by the session's lifetime.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.clamp(t)) }
+
+func (c *Conn) clamp(t time.Time) time.Time {
+	if !c.end.IsZero() && (t.IsZero() || c.end.Before(t)) {
+		return c.end
+	}
+	return t
+}
+
+// Close closes the connection once and records the disconnect.
+func (c *Conn) Close() error {
+	c.once.Do(func() {
+		c.closeErr = c.Conn.Close()
+		c.l.release(c.fields[event.FieldSrcIP])
+		f := c.Fields()
+		f["duration_s"] = strconv.FormatFloat(time.Since(c.start).Seconds(), 'f', 3, 64)
+		f["bytes_in"] = strconv.FormatInt(c.in.Load(), 10)
+		f["bytes_out"] = strconv.FormatInt(c.out.Load(), 10)
+		c.l.emit.Emit(event.Event{Type: event.TypeDisconnect, Severity: event.Info, Fields: f})
+	})
+	return c.closeErr
+}
+
+// ConnFields returns the event fields of a connection accepted through
+// Listen (src_ip, src_port, dst_port, session), looking through wrappers
+// such as tls.Conn, or the bare peer fields of any other connection.
+func ConnFields(c net.Conn) map[string]string {
+	for nc := c; nc != nil; {
+		if sc, ok := nc.(*Conn); ok {
+			return sc.Fields()
+		}
+		u, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		nc = u.NetConn()
+	}
+	return event.Peer(c.RemoteAddr())
+}
+
+// ServeTCP accepts connections on ln through Listen and runs handle for
+// each in its own goroutine until ctx is done; it closes ln and waits for
+// the handlers, whose connections it closes, before returning.
+func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limits, handle func(ctx context.Context, c *Conn)) error {
+	wl := Listen(ln, emit, lim)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	open := map[*Conn]struct{}{}
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range open {
+			c.Close()
+		}
+	})
+	defer stop()
+	for {
+		nc, err := wl.Accept()
+		if err != nil {
+			cancel()
+			wg.Wait()
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		c := nc.(*Conn)
+		mu.Lock()
+		open[c] = struct{}{}
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				mu.Lock()
+				delete(open, c)
+				mu.Unlock()
+				c.Close()
+			}()
+			handle(ctx, c)
+		}()
+	}
+}
+
+func copyFields(f map[string]string) map[string]string {
+	out := make(map[string]string, len(f)+4)
+	for k, v := range f {
+		out[k] = v
+	}
+	return out
+}
+
+func newSessionID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

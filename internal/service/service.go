@@ -1,0 +1,86 @@
+// Package service is the contract every honeypot implements and the registry
+// that holds them. A honeypot is a subpackage (service/ssh, service/http, ...)
+// that registers itself in init, like a CoreDNS plugin.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"net"
+
+	"decnet/internal/event"
+)
+
+// Proto is a transport protocol.
+type Proto string
+
+// The transports a service may listen on.
+const (
+	TCP Proto = "tcp"
+	UDP Proto = "udp"
+)
+
+// Port is a port a service declares. TLS ports are served with TLS.
+type Port struct {
+	Number int
+	Proto  Proto
+	TLS    bool
+}
+
+// Info is what a service declares about itself.
+type Info struct {
+	Slug        string
+	Description string
+	Ports       []Port
+	// Persona returns a new persona struct, holding the defaults, as a
+	// pointer. Its fields carry `ini:"key"` tags and a doc comment each; see
+	// DecodePersona. Nil means the service takes no persona keys.
+	Persona func() any
+}
+
+// Host is what a service knows of the decky it runs on.
+type Host struct {
+	Name     string // decky name: the log identity (RFC 5424 HOSTNAME)
+	Hostname string // the hostname the decky shows attackers
+	Distro   string // distro slug (see package archetype)
+	OS       string // OS family slug
+	IP       string // the decky's address
+	// DataDir is a directory, created by the runtime, where this service
+	// keeps what must outlive a restart for this decky (keys, fake files).
+	DataDir string
+}
+
+// Config is what a service gets to build its server for one decky.
+type Config struct {
+	Host Host
+	// Persona is the pointer Info.Persona returned, decoded from the fleet
+	// configuration and validated; nil when the service has none.
+	Persona any
+	// Emit takes the service's events. It stamps the time, decky and
+	// service, so producers set only Type, Severity, Fields and Msg.
+	Emit event.Emitter
+	// Log is for our own operational logs, never for attacker events.
+	Log *slog.Logger
+}
+
+// Listeners are the sockets the runtime opened for a service, keyed by the
+// declared port number (the bound port may differ: see the local runtime's
+// port offset).
+type Listeners struct {
+	TCP map[int]net.Listener
+	UDP map[int]net.PacketConn
+}
+
+// Service is a honeypot kind.
+type Service interface {
+	Info() Info
+	// New builds the server for one decky. It must not open sockets.
+	New(cfg Config) (Server, error)
+}
+
+// Server is one decky's instance of a service.
+type Server interface {
+	// Serve serves the listeners until ctx is done, then returns nil after
+	// closing what it opened. Listeners are closed by the caller.
+	Serve(ctx context.Context, ls Listeners) error
+}
