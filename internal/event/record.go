@@ -26,15 +26,16 @@ func NewRecord(e Event) Record {
 	return recordOf(e, Format(e))
 }
 
-// ParseRecord parses an RFC 5424 line into an ingest record that keeps the
+// ParseRecord parses an RFC 5424 line (its newline, if any, dropped) into an ingest record that keeps the
 // line as it came. Native syslog lines with MSGID "-" keep "-" as their type
 // so they are never mistaken for a typed event.
 func ParseRecord(line string) (Record, error) {
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	l, err := Parse(line)
 	if err != nil {
 		return Record{}, err
 	}
-	r := recordOf(l.Event, strings.TrimRight(line, "\r\n"))
+	r := recordOf(l.Event, line)
 	if r.EventType == "" {
 		r.EventType = "-"
 	}

@@ -40,7 +40,7 @@ func Format(e Event) string {
 	b.WriteByte('<')
 	b.WriteString(strconv.Itoa(Facility*8 + int(sev)))
 	b.WriteString(">1 ")
-	if e.Time.IsZero() {
+	if e.Time.IsZero() || !representable(e.Time) {
 		b.WriteByte('-')
 	} else {
 		b.WriteString(e.Time.UTC().Format(TimeFormat))
@@ -143,9 +143,10 @@ type Line struct {
 // or decnet@55555 element, any PROCID, "+00:00" offsets) and native syslog
 // lines such as sshd's (real PROCID, MSGID "-", no structured data). Fields
 // come from the relay element only; other SD elements stay in the raw line.
+// line is one whole line without its terminator.
 func Parse(line string) (Line, error) {
 	var l Line
-	p := parser{s: strings.TrimRight(line, "\r\n")}
+	p := parser{s: line}
 	if !p.consume('<') {
 		return l, p.errorf("missing <PRI>")
 	}
@@ -163,7 +164,7 @@ func Parse(line string) (Line, error) {
 	}
 	if ts != "-" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
+		if err != nil || !representable(t) {
 			return l, p.errorf("bad TIMESTAMP %q", ts)
 		}
 		l.Time = t
@@ -188,6 +189,13 @@ func Parse(line string) (Line, error) {
 		l.Msg = strings.TrimPrefix(p.s[p.pos:], "\uFEFF")
 	}
 	return l, nil
+}
+
+// representable reports whether t has a four-digit UTC year, as an RFC 5424
+// TIMESTAMP needs.
+func representable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }
 
 func nilToEmpty(s string) string {
