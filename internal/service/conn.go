@@ -225,6 +225,10 @@ func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limi
 		mu.Lock()
 		open[c] = struct{}{}
 		mu.Unlock()
+		if ctx.Err() != nil {
+			// Accepted while stopping, after the sweep of open connections.
+			c.Close()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,0 +1,167 @@
+package service
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"decnet/internal/event"
+)
+
+type collector struct {
+	mu sync.Mutex
+	ev []event.Event
+}
+
+func (c *collector) Emit(e event.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ev = append(c.ev, e)
+}
+
+func (c *collector) byType(typ string) []event.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []event.Event
+	for _, e := range c.ev {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func TestServeTCPEventsAndLimits(t *testing.T) {
+	ln := listen(t)
+	var col collector
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeTCP(ctx, ln, &col, Limits{MaxPerSource: 1, Idle: time.Second}, func(ctx context.Context, c *Conn) {
+			c.Write([]byte("hi\n"))
+			<-release
+		})
+	}()
+	c1, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 3)
+	if _, err := io.ReadFull(c1, buf); err != nil || string(buf) != "hi\n" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+	// A second connection from the same source is over the limit: closed at once, recorded.
+	c2, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := c2.Read(buf); err == nil {
+		t.Fatalf("over-limit connection read %d bytes", n)
+	}
+	close(release)
+	c1.Close()
+	waitFor(t, func() bool { return len(col.byType(event.TypeDisconnect)) == 1 })
+	connects := col.byType(event.TypeConnect)
+	if len(connects) != 2 || connects[1].Fields["dropped"] == "" || connects[0].Fields["dropped"] != "" {
+		t.Fatalf("connect events %+v", connects)
+	}
+	d := col.byType(event.TypeDisconnect)[0]
+	if d.Fields["bytes_out"] != "3" || d.Fields["session"] != connects[0].Fields["session"] || d.Fields["src_ip"] != "127.0.0.1" {
+		t.Fatalf("disconnect %+v", d.Fields)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIdleDeadline(t *testing.T) {
+	ln := listen(t)
+	var col collector
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	readErr := make(chan error, 1)
+	go ServeTCP(ctx, ln, &col, Limits{Idle: 100 * time.Millisecond}, func(ctx context.Context, c *Conn) {
+		_, err := c.Read(make([]byte, 1))
+		readErr <- err
+	})
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case err := <-readErr:
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Fatalf("read err = %v, want timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle connection was not timed out")
+	}
+}
+
+func TestServeTCPStopsOpenSessions(t *testing.T) {
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeTCP(ctx, ln, &collector{}, DefaultLimits, func(ctx context.Context, c *Conn) {
+			io.Copy(io.Discard, c) // blocks until the connection is closed
+		})
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeTCP did not return after cancel with a session open")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met in 5s")
+}
+
+func TestConnFieldsThroughWrapper(t *testing.T) {
+	ln := listen(t)
+	wl := Listen(ln, &collector{}, DefaultLimits)
+	go net.Dial("tcp", ln.Addr().String())
+	c, err := wl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := ConnFields(wrapped{c})
+	if f["session"] == "" || f["src_ip"] != "127.0.0.1" {
+		t.Fatalf("fields %v", f)
+	}
+}
+
+type wrapped struct{ net.Conn }
+
+func (w wrapped) NetConn() net.Conn { return w.Conn }
