@@ -7,7 +7,7 @@ import (
 
 type fakeService struct{ info Info }
 
-func (f fakeService) Info() Info                   { return f.info }
+func (f fakeService) Info() Info                 { return f.info }
 func (f fakeService) New(Config) (Server, error) { return nil, errors.New("not servable") }
 
 func TestRegisterCustom(t *testing.T) {

@@ -1,0 +1,46 @@
+// Command decnet runs a deception network: a fleet of decoy hosts whose
+// honeypot services record every attacker interaction, with the pipeline,
+// store and API that make those interactions visible.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	// The built-in honeypots register themselves.
+	_ "decnet/internal/service/http"
+	_ "decnet/internal/service/redis"
+	_ "decnet/internal/service/ssh"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := rootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "decnet:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "decnet",
+		Short: "A deception network: a fleet of decoy hosts that record every attacker",
+		Long: `decnet puts a fleet of decoy hosts ("deckies") on a network. Each looks like a
+different real machine and runs honeypot services chosen by an archetype.
+Every interaction is recorded, stored, and shown through a REST API.
+
+Start with "decnet up": it runs a small local fleet, the event pipeline and the
+API in one process, on loopback addresses, with no setup.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(upCmd(), servicesCmd(), archetypesCmd(), distrosCmd(), versionCmd())
+	return root
+}

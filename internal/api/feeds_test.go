@@ -1,0 +1,293 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"decnet/internal/store"
+)
+
+func viewerFixture(t *testing.T, edit func(*Config)) (*fixture, string) {
+	t.Helper()
+	f := newFixture(t, edit)
+	return f, f.token(t, f.addUser(t, "viewer", "password1", store.RoleViewer, false))
+}
+
+func TestLogsParams(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.UTC()
+	}
+	inclusive := func(s string) time.Time { return utc(s).Add(time.Nanosecond) }
+	tests := []struct {
+		name   string
+		query  string
+		want   store.LogQuery
+		detail string // non-empty: a 400 with this detail
+	}{
+		{"defaults", "", store.LogQuery{Limit: 50}, ""},
+		{"limit 1", "limit=1", store.LogQuery{Limit: 1}, ""},
+		{"limit 1000", "limit=1000", store.LogQuery{Limit: 1000}, ""},
+		{"limit 0", "limit=0", store.LogQuery{}, "limit must be an integer from 1 to 1000"},
+		{"limit 1001", "limit=1001", store.LogQuery{}, "limit must be"},
+		{"limit -1", "limit=-1", store.LogQuery{}, "limit must be"},
+		{"limit text", "limit=ten", store.LogQuery{}, "limit must be"},
+		{"limit float", "limit=1.5", store.LogQuery{}, "limit must be"},
+		{"limit twice", "limit=1&limit=2", store.LogQuery{}, "limit given more than once"},
+		{"offset", "offset=2147483647", store.LogQuery{Limit: 50, Offset: 2147483647}, ""},
+		{"offset too big", "offset=2147483648", store.LogQuery{}, "offset must be an integer from 0 to 2147483647"},
+		{"offset negative", "offset=-1", store.LogQuery{}, "offset must be"},
+		{"null-ish values", "limit=null&offset=undefined&search=&start_time=NULL&end_time=Undefined",
+			store.LogQuery{Limit: 50}, ""},
+		{"search passthrough", "search=" + url.QueryEscape(`service:ssh "a b" user:root`),
+			store.LogQuery{Limit: 50, Search: `service:ssh "a b" user:root`}, ""},
+		{"search 512 bytes", "search=" + strings.Repeat("é", 256), store.LogQuery{Limit: 50, Search: strings.Repeat("é", 256)}, ""},
+		{"search 513 bytes", "search=" + strings.Repeat("a", 513), store.LogQuery{}, "search longer than 512 bytes"},
+		{"dashboard times", "start_time=2024-05-01+10:00:00&end_time=2024-05-01%2011:00:00",
+			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z"), Until: inclusive("2024-05-01T11:00:00Z")}, ""},
+		{"rfc3339 with offset", "start_time=2024-05-01T12:00:00%2B02:00",
+			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
+		{"unescaped plus", "start_time=2024-05-01T12:00:00+02:00",
+			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
+		{"rfc3339 fraction", "end_time=2024-05-01T10:00:00.25Z",
+			store.LogQuery{Limit: 50, Until: inclusive("2024-05-01T10:00:00.25Z")}, ""},
+		{"naive T", "start_time=2024-05-01T10:00:00", store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
+		{"bad time", "start_time=yesterday", store.LogQuery{}, "start_time must be RFC 3339 or YYYY-MM-DD HH:MM:SS"},
+		{"bad month", "end_time=2024-13-01+00:00:00", store.LogQuery{}, "end_time must be"},
+		{"end before start", "start_time=2024-05-02+00:00:00&end_time=2024-05-01+00:00:00", store.LogQuery{}, "end_time is before start_time"},
+		{"malformed escape", "search=%zz", store.LogQuery{}, "malformed query string"},
+		{"unknown params ignored", "foo=bar&limit=5", store.LogQuery{Limit: 5}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.repo.lastLogQuery = store.LogQuery{Limit: -42}
+			rec := f.do(t, "GET", "/api/v1/logs?"+tt.query, tok, "")
+			if tt.detail != "" {
+				expect(t, rec, 400, tt.detail)
+				if f.repo.lastLogQuery.Limit != -42 {
+					t.Fatal("bad parameters reached the store")
+				}
+				return
+			}
+			m := expect(t, rec, 200, "")
+			if got := f.repo.lastLogQuery; got != tt.want {
+				t.Fatalf("store got %+v\nwant %+v", got, tt.want)
+			}
+			if m["limit"] != float64(tt.want.Limit) || m["offset"] != float64(tt.want.Offset) {
+				t.Fatalf("page %v", m)
+			}
+		})
+	}
+}
+
+func TestLogsRows(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	cest := time.FixedZone("CEST", 2*3600)
+	f.repo.logs = []store.Log{
+		{ID: 2, Timestamp: time.Date(2024, 5, 1, 12, 0, 0, 500_000_000, cest), Decky: "web-01", Service: "http",
+			EventType: "request", AttackerIP: "10.0.0.9", Fields: map[string]string{"path": "/admin", "headers": `{"A":"b"}`},
+			RawLine: "<134>1 ... GET /admin"},
+		{ID: 1, Timestamp: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC), Decky: "web-01", Service: "ssh",
+			EventType: "connect", AttackerIP: "Unknown", RawLine: "<134>1 ... connect"},
+	}
+	rec := f.do(t, "GET", "/api/v1/logs?search=GET", tok, "")
+	body := rec.Body.String()
+	expect(t, rec, 200, "")
+	want := `{"total":1,"limit":50,"offset":0,"data":[{"id":2,"timestamp":"2024-05-01T10:00:00.5Z","decky":"web-01",` +
+		`"service":"http","event_type":"request","severity":0,"attacker_ip":"10.0.0.9",` +
+		`"fields":{"headers":"{\"A\":\"b\"}","path":"/admin"},"msg":"","raw_line":"\u003c134\u003e1 ... GET /admin"}]}` + "\n"
+	if body != want {
+		t.Fatalf("body\n%s\nwant\n%s", body, want)
+	}
+
+	rec = f.do(t, "GET", "/api/v1/logs?search=connect", tok, "")
+	m := expect(t, rec, 200, "")
+	row := m["data"].([]any)[0].(map[string]any)
+	if fields, ok := row["fields"].(map[string]any); !ok || len(fields) != 0 {
+		t.Fatalf("nil fields must encode as {}: %s", rec.Body.String())
+	}
+
+	rec = f.do(t, "GET", "/api/v1/logs?search=nothing-matches", tok, "")
+	if !strings.Contains(rec.Body.String(), `"data":[]`) {
+		t.Fatalf("empty page must have data []: %s", rec.Body.String())
+	}
+}
+
+func TestStoreErrors(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	for _, tt := range []struct {
+		err    error
+		status int
+		detail string
+	}{
+		{fmt.Errorf("%w: unterminated quote", store.ErrBadQuery), 400, "unterminated quote"},
+		{errors.New("database is locked at /secret/path"), 500, "Internal server error"},
+	} {
+		f.repo.err = tt.err
+		for _, path := range []string{"/api/v1/logs", "/api/v1/bounty"} {
+			rec := f.do(t, "GET", path, tok, "")
+			expect(t, rec, tt.status, tt.detail)
+			if tt.status == 500 && strings.Contains(rec.Body.String(), "secret") {
+				t.Fatal("internal error leaked")
+			}
+		}
+	}
+}
+
+func TestBounty(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	f.repo.bounties = []store.Bounty{
+		{ID: 7, Timestamp: time.Date(2024, 5, 1, 12, 0, 0, 0, time.FixedZone("X", -3600)), Decky: "db-01", Service: "mysql",
+			AttackerIP: "10.0.0.9", BountyType: store.BountyCredential, Payload: map[string]any{"username": "root", "password": "toor"}},
+		{ID: 6, Timestamp: time.Date(2024, 5, 1, 11, 0, 0, 0, time.UTC), BountyType: store.BountyFingerprint},
+	}
+	tests := []struct {
+		query  string
+		want   store.BountyQuery
+		detail string
+	}{
+		{"", store.BountyQuery{Limit: 50}, ""},
+		{"bounty_type=credential&search=root&limit=10&offset=5", store.BountyQuery{Type: "credential", Search: "root", Limit: 10, Offset: 5}, ""},
+		{"bounty_type=null", store.BountyQuery{Limit: 50}, ""},
+		{"bounty_type=" + strings.Repeat("x", 65), store.BountyQuery{}, "bounty_type longer than 64 bytes"},
+		{"search=" + strings.Repeat("x", 513), store.BountyQuery{}, "search longer than 512 bytes"},
+		{"limit=0", store.BountyQuery{}, "limit must be"},
+	}
+	for _, tt := range tests {
+		rec := f.do(t, "GET", "/api/v1/bounty?"+tt.query, tok, "")
+		if tt.detail != "" {
+			expect(t, rec, 400, tt.detail)
+			continue
+		}
+		m := expect(t, rec, 200, "")
+		if f.repo.lastBountyQuery != tt.want {
+			t.Fatalf("%q: store got %+v want %+v", tt.query, f.repo.lastBountyQuery, tt.want)
+		}
+		rows := m["data"].([]any)
+		first := rows[0].(map[string]any)
+		if first["timestamp"] != "2024-05-01T13:00:00Z" || first["payload"].(map[string]any)["password"] != "toor" {
+			t.Fatalf("row %v", first)
+		}
+		if p, ok := rows[1].(map[string]any)["payload"].(map[string]any); !ok || len(p) != 0 {
+			t.Fatalf("nil payload must encode as {}: %v", rows[1])
+		}
+	}
+}
+
+func TestStats(t *testing.T) {
+	tests := []struct {
+		name  string
+		fleet func() []DeckyInfo
+		want  string
+	}{
+		{"no fleet", nil, `{"total_logs":120,"unique_attackers":3,"active_deckies":0,"deployed_deckies":0,"total_bounties":4}`},
+		{"fleet", func() []DeckyInfo {
+			return []DeckyInfo{
+				{Name: "a", IP: "127.77.0.10", Services: []string{"ssh"}, Active: true},
+				{Name: "b", IP: "127.77.0.11", Services: []string{"http", "ftp"}, Active: true},
+				{Name: "c", IP: "127.77.0.12", Active: false},
+			}
+		}, `{"total_logs":120,"unique_attackers":3,"active_deckies":2,"deployed_deckies":3,"total_bounties":4}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, tok := viewerFixture(t, func(c *Config) { c.Fleet = tt.fleet })
+			f.repo.stats = store.Stats{TotalLogs: 120, UniqueAttackers: 3, TotalBounties: 4}
+			rec := f.do(t, "GET", "/api/v1/stats", tok, "")
+			expect(t, rec, 200, "")
+			if got := strings.TrimSpace(rec.Body.String()); got != tt.want {
+				t.Fatalf("got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRouting(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	tests := []struct {
+		method, path string
+		status       int
+		detail       string
+		allow        string
+	}{
+		{"GET", "/api/v1/nope", 404, "Not Found", ""},
+		{"GET", "/", 404, "Not Found", ""},
+		{"GET", "/api/v1/logs/", 404, "Not Found", ""},
+		{"GET", "/api/v1//logs", 404, "Not Found", ""},
+		{"GET", "/api/v1/./logs", 404, "Not Found", ""},
+		{"GET", "/api/v1/bounty/../logs", 404, "Not Found", ""},
+		{"DELETE", "/api/v1/logs", 405, "Method Not Allowed", "GET, HEAD"},
+		{"GET", "/api/v1/auth/login", 405, "Method Not Allowed", "POST"},
+		{"PUT", "/api/v1/auth/change-password", 405, "Method Not Allowed", "POST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := f.do(t, tt.method, tt.path, tok, "")
+			expect(t, rec, tt.status, tt.detail)
+			if rec.Header().Get("Allow") != tt.allow {
+				t.Fatalf("Allow = %q, want %q", rec.Header().Get("Allow"), tt.allow)
+			}
+		})
+	}
+}
+
+func TestPanicIsJSON500(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	f.repo.panics = true
+	expect(t, f.do(t, "GET", "/api/v1/stats", tok, ""), 500, "Internal server error")
+}
+
+func TestResponseHeaders(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	rec := f.do(t, "GET", "/api/v1/stats", tok, "")
+	for k, v := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"} {
+		if rec.Header().Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, rec.Header().Get(k), v)
+		}
+	}
+}
+
+// A stream handler needs to flush through the access-log wrapper.
+func TestStatusWriterUnwraps(t *testing.T) {
+	rc := http.NewResponseController(&statusWriter{ResponseWriter: httptest.NewRecorder()})
+	if err := rc.Flush(); err != nil {
+		t.Fatalf("flush through statusWriter: %v", err)
+	}
+}
+
+// BenchmarkAuthenticatedStats measures one authenticated request: token
+// check, user lookup, handler and JSON.
+func BenchmarkAuthenticatedStats(b *testing.B) {
+	repo := newFakeRepo()
+	srv, err := New(Config{Repo: repo, JWTSecret: testSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := store.User{UUID: "u1", Username: "v", PasswordHash: "x", Role: store.RoleViewer}
+	repo.CreateUser(b.Context(), u)
+	tok, err := srv.issueToken(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	for b.Loop() {
+		r := httptest.NewRequest("GET", "/api/v1/stats", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// probeTimeout bounds each health probe, so one hung component cannot
+// hang /health (load balancers give up after a few seconds).
+const probeTimeout = 2 * time.Second
+
+// Health statuses.
+const (
+	healthy   = "healthy"
+	degraded  = "degraded"
+	unhealthy = "unhealthy"
+	statusOK  = "ok"
+	failing   = "failing"
+)
+
+type componentHealth struct {
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+}
+
+type healthResponse struct {
+	Status     string                     `json:"status"`
+	Components map[string]componentHealth `json:"components"`
+}
+
+// health serves GET /health: every check runs at once, each under
+// probeTimeout. A failing critical component answers 503.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	results := make([]error, len(s.checks))
+	var wg sync.WaitGroup
+	for i, c := range s.checks {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
+			defer cancel()
+			results[i] = probe(ctx, c.Probe)
+		})
+	}
+	wg.Wait()
+	resp := healthResponse{Status: healthy, Components: make(map[string]componentHealth, len(s.checks))}
+	for i, c := range s.checks {
+		err := results[i]
+		if err == nil {
+			resp.Components[c.Name] = componentHealth{Status: statusOK, Detail: "ok"}
+			continue
+		}
+		resp.Components[c.Name] = componentHealth{Status: failing, Detail: err.Error()}
+		switch {
+		case c.Critical:
+			resp.Status = unhealthy
+		case resp.Status == healthy:
+			resp.Status = degraded
+		}
+	}
+	code := http.StatusOK
+	if resp.Status == unhealthy {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, resp)
+}
+
+// probe runs fn but returns by ctx's deadline even if fn ignores ctx.
+func probe(ctx context.Context, fn func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- fmt.Errorf("probe panicked: %v", v)
+			}
+		}()
+		done <- fn(ctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer within %s", probeTimeout)
+	}
+}
+
+// WorkerHealth is a background worker's liveness for /health: not started,
+// running, or stopped (with the error it stopped on). The zero value is
+// ready to use; its Check method is a Check's Probe.
+type WorkerHealth struct {
+	mu      sync.Mutex
+	started bool
+	running bool
+	err     error
+}
+
+// Run runs fn (typically a worker's Run method) and records its state.
+func (h *WorkerHealth) Run(ctx context.Context, fn func(context.Context) error) error {
+	h.mu.Lock()
+	h.started, h.running, h.err = true, true, nil
+	h.mu.Unlock()
+	err := fn(ctx)
+	h.mu.Lock()
+	h.running, h.err = false, err
+	h.mu.Unlock()
+	return err
+}
+
+var errNotStarted = errors.New("not started")
+
+// Check reports nil while the worker runs.
+func (h *WorkerHealth) Check(context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case !h.started:
+		return errNotStarted
+	case h.running:
+		return nil
+	case h.err != nil:
+		return fmt.Errorf("stopped: %w", h.err)
+	default:
+		return errors.New("stopped")
+	}
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Password rules. bcrypt reads only 72 bytes, so longer passwords are
+// refused rather than silently cut.
+const (
+	minPasswordBytes = 8
+	maxPasswordBytes = 72
+)
+
+// bcryptCost is the work factor of new hashes (about 250 ms on a current
+// core). A variable only so tests can run at bcrypt.MinCost.
+var bcryptCost = 12
+
+// hashWait is how long a request waits for a free hashing slot before it
+// is told to retry.
+const hashWait = 10 * time.Second
+
+func hashPassword(pw string) ([]byte, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// randomPassword returns 26 base32 characters (130 bits).
+func randomPassword() string { return rand.Text() }
+
+// withHashSlot runs fn once one of the server's hashing slots is free.
+func (s *Server) withHashSlot(ctx context.Context, fn func()) error {
+	ctx, cancel := context.WithTimeout(ctx, hashWait)
+	defer cancel()
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return &apiError{status: http.StatusServiceUnavailable, detail: "Server busy, retry later"}
+	}
+	defer func() { <-s.hashSlots }()
+	fn()
+	return nil
+}
+
+// passwordMatches compares pw with hash (or with the decoy hash when hash
+// is nil, so unknown users cost the same time).
+func (s *Server) passwordMatches(ctx context.Context, hash []byte, pw string) (bool, error) {
+	decoy := hash == nil
+	if decoy {
+		hash = s.dummyHash
+	}
+	var err error
+	if slotErr := s.withHashSlot(ctx, func() { err = bcrypt.CompareHashAndPassword(hash, []byte(pw)) }); slotErr != nil {
+		return false, slotErr
+	}
+	switch {
+	case err == nil:
+		return !decoy, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, nil
+	default:
+		return false, fmt.Errorf("compare password: %w", err)
+	}
+}
+
+// newHash hashes pw in one of the server's hashing slots.
+func (s *Server) newHash(ctx context.Context, pw string) ([]byte, error) {
+	var h []byte
+	var err error
+	if slotErr := s.withHashSlot(ctx, func() { h, err = hashPassword(pw) }); slotErr != nil {
+		return nil, slotErr
+	}
+	return h, err
+}

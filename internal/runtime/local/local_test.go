@@ -1,0 +1,160 @@
+package local
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"decnet/internal/event"
+	"decnet/internal/fleet"
+	"decnet/internal/service"
+)
+
+// echoService greets with the decky's hostname and echoes one line.
+type echoService struct{}
+
+func (echoService) Info() service.Info {
+	return service.Info{Slug: "zz-echo", Ports: []service.Port{{Number: 7, Proto: service.TCP}, {Number: 7777, Proto: service.TCP}}}
+}
+
+func (echoService) New(cfg service.Config) (service.Server, error) { return echoServer{cfg}, nil }
+
+type echoServer struct{ cfg service.Config }
+
+func (s echoServer) Serve(ctx context.Context, ls service.Listeners) error {
+	var wg sync.WaitGroup
+	for _, ln := range ls.TCP {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			service.ServeTCP(ctx, ln, s.cfg.Emit, service.DefaultLimits, func(ctx context.Context, c *service.Conn) {
+				c.Write([]byte(s.cfg.Host.Hostname + "\n"))
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				s.cfg.Emit.Emit(event.Event{Type: "line", Fields: map[string]string{"line": strings.TrimSpace(line)}})
+				c.Write([]byte(line))
+			})
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func init() { service.Register(echoService{}) }
+
+type sink struct {
+	mu sync.Mutex
+	ev []event.Event
+}
+
+func (s *sink) Emit(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ev = append(s.ev, e)
+}
+
+func decky(name, ip string) fleet.Decky {
+	return fleet.Decky{Name: name, IP: netip.MustParseAddr(ip), Hostname: "host-" + name, Distro: "debian", OS: "linux", Services: []string{"zz-echo"}}
+}
+
+func TestStartServesOnOwnAddressWithOffset(t *testing.T) {
+	var col sink
+	f, err := Start(context.Background(), fleet.Fleet{Deckies: []fleet.Decky{decky("d1", "127.77.9.10"), decky("d2", "127.77.9.11")}},
+		Options{PortOffset: 20000, ForceOffset: true, DataDir: t.TempDir(), Emit: &col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	got := f.Deckies()
+	if len(got) != 2 || len(got[1].Bindings) != 2 {
+		t.Fatalf("deckies %+v", got)
+	}
+	b := got[1].Bindings
+	if b[0].Addr != "127.77.9.11:20007" || !b[0].Shifted() || b[1].Addr != "127.77.9.11:7777" || b[1].Shifted() {
+		t.Fatalf("bindings %+v", b)
+	}
+	c, err := net.Dial("tcp", "127.77.9.11:20007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	if greet, _ := r.ReadString('\n'); greet != "host-d2\n" {
+		t.Fatalf("greeting %q", greet)
+	}
+	c.Write([]byte("hello\n"))
+	if echo, _ := r.ReadString('\n'); echo != "hello\n" {
+		t.Fatalf("echo %q", echo)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	var line *event.Event
+	for i := range col.ev {
+		if e := &col.ev[i]; e.Decky != "d2" || e.Service != "zz-echo" || e.Time.IsZero() {
+			t.Fatalf("unstamped event %+v", e)
+		}
+		if col.ev[i].Type == "line" {
+			line = &col.ev[i]
+		}
+	}
+	if line == nil || line.Fields["line"] != "hello" {
+		t.Fatalf("events %+v", col.ev)
+	}
+}
+
+func TestStartFailsOnTakenPort(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.77.9.20:7777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, err = Start(context.Background(), fleet.Fleet{Deckies: []fleet.Decky{decky("d1", "127.77.9.19"), decky("web", "127.77.9.20")}},
+		Options{PortOffset: 20000, ForceOffset: true, DataDir: t.TempDir(), Emit: &sink{}})
+	if err == nil {
+		t.Fatal("start succeeded on a taken port")
+	}
+	for _, want := range []string{"decky web", "service zz-echo", "127.77.9.20:7777", "fix:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// Everything bound before the failure was released.
+	ln, err := net.Listen("tcp", "127.77.9.19:20007")
+	if err != nil {
+		t.Fatalf("listener of decky d1 leaked: %v", err)
+	}
+	ln.Close()
+}
+
+func TestStartServesCustomService(t *testing.T) {
+	d := decky("c1", "127.77.9.30")
+	d.Services = []string{"myapp"}
+	fl := fleet.Fleet{Deckies: []fleet.Decky{d}, Customs: []fleet.Custom{{Name: "myapp", Binary: "img:1", Ports: []int{9999}}}}
+	var col sink
+	f, err := Start(context.Background(), fl, Options{DataDir: t.TempDir(), Emit: &col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", "127.77.9.30:9999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("probe\n"))
+	defer f.Stop()
+	defer c.Close()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		col.mu.Lock()
+		for _, e := range col.ev {
+			if e.Type == "data" && e.Fields["data"] == "probe\n" && e.Service == "myapp" && e.Decky == "c1" {
+				col.mu.Unlock()
+				return
+			}
+		}
+		col.mu.Unlock()
+	}
+	t.Fatalf("custom service recorded nothing: %+v", col.ev)
+}

@@ -1,0 +1,89 @@
+// Package ssh is the SSH honeypot: an OpenSSH look-alike that records every
+// login attempt and, after a login with one of the persona's credentials,
+// gives the attacker a fake shell (package shell) on a persistent fake
+// filesystem.
+package ssh
+
+import (
+	"fmt"
+	"strings"
+
+	"decnet/internal/service"
+)
+
+// Persona holds the ssh service's INI keys.
+type Persona struct {
+	// Password, when set, is root's password: the accepted logins become
+	// root:<Password> plus Users.
+	Password string `ini:"password"`
+	// Users are further accepted logins, "user:pass" each. When neither
+	// Password nor Users is set, a short list of weak pairs is accepted.
+	Users []string `ini:"users"`
+	// Hostname overrides the decky's hostname inside the shell.
+	Hostname string `ini:"hostname"`
+	// Version overrides the software version in the identification string,
+	// e.g. "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13". Default: the OpenSSH the
+	// decky's distro ships.
+	Version string `ini:"version"`
+	// KeyboardInteractive also offers keyboard-interactive authentication
+	// (off in Debian's and Ubuntu's sshd_config, so off by default).
+	KeyboardInteractive bool `ini:"keyboard_interactive"`
+}
+
+// defaultLogins are accepted when the persona names none: the pairs that
+// brute-force lists try first.
+var defaultLogins = []string{"root:root", "root:admin", "root:123456", "root:password", "admin:admin",
+	"ubuntu:ubuntu", "pi:raspberry", "user:user"}
+
+// Validate checks the persona's values.
+func (p *Persona) Validate() error {
+	for _, u := range p.Users {
+		name, _, ok := strings.Cut(u, ":")
+		if !ok || name == "" {
+			return fmt.Errorf("users: %q is not user:pass", u)
+		}
+	}
+	if len(p.Version) > 200 {
+		return fmt.Errorf("version: longer than 200 characters")
+	}
+	for _, r := range p.Version {
+		if r < 32 || r > 126 {
+			return fmt.Errorf("version: %q must be printable ASCII", p.Version)
+		}
+	}
+	return nil
+}
+
+// logins returns the accepted user:password pairs.
+func (p *Persona) logins() map[string][]string {
+	pairs := p.Users
+	if p.Password != "" {
+		pairs = append([]string{"root:" + p.Password}, pairs...)
+	}
+	if len(pairs) == 0 {
+		pairs = defaultLogins
+	}
+	out := map[string][]string{}
+	for _, pair := range pairs {
+		u, pw, _ := strings.Cut(pair, ":")
+		out[u] = append(out[u], pw)
+	}
+	return out
+}
+
+// Service is the ssh honeypot kind.
+type Service struct{}
+
+// Info declares the service.
+func (Service) Info() service.Info {
+	return service.Info{
+		Slug:        "ssh",
+		Description: "OpenSSH look-alike: captures passwords and keys, then serves a fake shell on a persistent filesystem",
+		Ports:       []service.Port{{Number: 22, Proto: service.TCP}},
+		Persona:     func() any { return &Persona{} },
+	}
+}
+
+func init() { service.Register(Service{}) }
+
+var _ service.Service = Service{}

@@ -1,0 +1,319 @@
+package ssh
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"decnet/internal/event"
+	"decnet/internal/service"
+	"decnet/internal/shell"
+)
+
+// Server is one decky's ssh honeypot.
+type Server struct {
+	cfg     service.Config
+	persona *Persona
+	prof    profile
+	keys    *hostKeys
+	fs      *shell.FS
+	base    gossh.ServerConfig
+
+	// FailDelay is the pause before a failed password is answered, like
+	// pam_unix's 2 s (±25 % jitter is added).
+	FailDelay time.Duration
+	// LoginGrace is sshd's LoginGraceTime: the connection is closed if
+	// authentication has not succeeded by then.
+	LoginGrace time.Duration
+	// Limits bound connections.
+	Limits service.Limits
+
+	mu     sync.Mutex
+	logins map[string][]string // accepted passwords per user
+	bound  map[string]string   // the password each account was first entered with
+	pts    int                 // last pseudo-terminal number handed out
+}
+
+// New builds the server for one decky: host keys and fake filesystem are
+// loaded from (or created in) cfg.Host.DataDir.
+func (Service) New(cfg service.Config) (service.Server, error) {
+	p, _ := cfg.Persona.(*Persona)
+	if p == nil {
+		p = &Persona{}
+	}
+	if cfg.Host.DataDir == "" {
+		return nil, errors.New("ssh: no data directory")
+	}
+	if err := os.MkdirAll(cfg.Host.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("ssh: %w", err)
+	}
+	keys, err := loadHostKeys(cfg.Host.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	hostname := p.Hostname
+	if hostname == "" {
+		hostname = cfg.Host.Hostname
+	}
+	fsys, err := shell.Open(filepath.Join(cfg.Host.DataDir, "shell"), shell.System{Hostname: hostname, Distro: cfg.Host.Distro, IP: cfg.Host.IP})
+	if err != nil {
+		return nil, err
+	}
+	prof := profileFor(cfg.Host.Distro)
+	if p.Version != "" {
+		prof.version = p.Version
+	}
+	s := &Server{cfg: cfg, persona: p, prof: prof, keys: keys, fs: fsys, FailDelay: 2 * time.Second,
+		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits, logins: p.logins(), bound: map[string]string{}}
+	s.loadBound()
+	s.base = gossh.ServerConfig{
+		Config:                  gossh.Config{KeyExchanges: prof.kex, Ciphers: prof.ciphers, MACs: prof.macs},
+		ServerVersion:           "SSH-2.0-" + prof.version,
+		MaxAuthTries:            6,
+		PublicKeyAuthAlgorithms: serverSigAlgs,
+	}
+	for _, k := range keys.signers(prof.hostKeys) {
+		s.base.AddHostKey(k)
+	}
+	return s, nil
+}
+
+// Serve accepts ssh connections on every TCP listener until ctx is done.
+func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ls.TCP))
+	for _, ln := range ls.TCP {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- service.ServeTCP(ctx, ln, s.cfg.Emit, s.Limits, s.handle)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	s.fs.Flush()
+	return errors.Join(all...)
+}
+
+func (s *Server) emit(typ string, sev event.Severity, fields map[string]string, extra map[string]string) {
+	f := make(map[string]string, len(fields)+len(extra))
+	for k, v := range fields {
+		f[k] = v
+	}
+	for k, v := range extra {
+		f[k] = v
+	}
+	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: f})
+}
+
+// handle runs one connection: identification exchange with sshd's checks,
+// then x/crypto's handshake and authentication, then channels.
+func (s *Server) handle(ctx context.Context, c *service.Conn) {
+	fields := c.Fields()
+	// Go's listeners probe idle peers every 15 s; sshd leaves the kernel
+	// default, so no probes show up for hours.
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		tc.SetKeepAlive(false)
+	}
+	grace := time.AfterFunc(s.LoginGrace, func() { c.Close() })
+	defer grace.Stop()
+	banner := []byte(s.base.ServerVersion + "\r\n")
+	if _, err := c.Write(banner); err != nil {
+		return
+	}
+	line, raw, err := readIdent(c)
+	if err != nil {
+		var ie *identError
+		if errors.As(err, &ie) {
+			c.Write([]byte(ie.reply + "\r\n"))
+			s.emit("ident", event.Notice, fields, map[string]string{"client_version": truncate(string(raw), 256), "reply": ie.reply})
+		}
+		return
+	}
+	fields["client_version"] = line
+	sniff := &kexSniffer{report: func(ck clientKex) {
+		s.emit("client_kex", event.Info, fields, map[string]string{"hassh": ck.HASSH, "kex": ck.Kex,
+			"ciphers": ck.Ciphers, "macs": ck.MACs, "compression": ck.Compression, "host_keys": ck.HostKeys})
+	}}
+	ic := newIdentConn(c, banner, raw, sniff)
+	conf := s.base
+	s.authCallbacks(&conf, fields)
+	sc, chans, reqs, err := gossh.NewServerConn(ic, &conf)
+	if err != nil {
+		return
+	}
+	grace.Stop()
+	defer sc.Close()
+	go gossh.DiscardRequests(reqs)
+	// sshd announces all its host keys after login (UpdateHostKeys).
+	sc.SendRequest("hostkeys-00@openssh.com", false, hostkeysPayload(s.keys.blobs()))
+	user := sc.User()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "session":
+			ch, creqs, err := nc.Accept()
+			if err != nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.session(ctx, ch, creqs, user, fields)
+			}()
+		case "direct-tcpip":
+			var d struct {
+				Host     string
+				Port     uint32
+				OrigHost string
+				OrigPort uint32
+			}
+			if gossh.Unmarshal(nc.ExtraData(), &d) == nil {
+				s.emit("port_forward", event.Warning, fields, map[string]string{event.FieldUsername: user,
+					"dst_host": truncate(d.Host, 256), "dst_port": strconv.Itoa(int(d.Port))})
+			}
+			// A honeypot never relays: answer as if the target refused.
+			nc.Reject(gossh.ConnectionFailed, "Connection refused")
+		default:
+			nc.Reject(gossh.Prohibited, "open failed")
+		}
+	}
+}
+
+func hostkeysPayload(blobs [][]byte) []byte {
+	var out []byte
+	for _, b := range blobs {
+		out = append(out, gossh.Marshal(struct{ B []byte }{b})...)
+	}
+	return out
+}
+
+// authCallbacks records every attempt and accepts the persona's logins.
+func (s *Server) authCallbacks(conf *gossh.ServerConfig, fields map[string]string) {
+	record := func(meta gossh.ConnMetadata, method string, ok bool, extra map[string]string) {
+		f := map[string]string{event.FieldUsername: truncate(meta.User(), 256), event.FieldMethod: method,
+			event.FieldSuccess: strconv.FormatBool(ok)}
+		for k, v := range extra {
+			f[k] = v
+		}
+		sev := event.Notice
+		if ok {
+			sev = event.Warning
+		}
+		s.emit(event.TypeAuth, sev, fields, f)
+	}
+	conf.PasswordCallback = func(meta gossh.ConnMetadata, pw []byte) (*gossh.Permissions, error) {
+		ok := s.accept(meta.User(), string(pw))
+		record(meta, "password", ok, map[string]string{event.FieldPassword: truncate(string(pw), 256)})
+		if ok {
+			return &gossh.Permissions{}, nil
+		}
+		s.failDelay()
+		return nil, errors.New("denied")
+	}
+	conf.PublicKeyCallback = func(meta gossh.ConnMetadata, key gossh.PublicKey) (*gossh.Permissions, error) {
+		record(meta, "publickey", false, map[string]string{"key_type": key.Type(), "fingerprint": gossh.FingerprintSHA256(key)})
+		return nil, errors.New("denied")
+	}
+	if s.persona.KeyboardInteractive {
+		conf.KeyboardInteractiveCallback = func(meta gossh.ConnMetadata, ch gossh.KeyboardInteractiveChallenge) (*gossh.Permissions, error) {
+			answers, err := ch("", "", []string{"Password: "}, []bool{false})
+			if err != nil || len(answers) != 1 {
+				return nil, errors.New("denied")
+			}
+			ok := s.accept(meta.User(), answers[0])
+			record(meta, "keyboard-interactive", ok, map[string]string{event.FieldPassword: truncate(answers[0], 256)})
+			if ok {
+				return &gossh.Permissions{}, nil
+			}
+			s.failDelay()
+			return nil, errors.New("denied")
+		}
+	}
+}
+
+// accept checks a login. An account accepts the first of its passwords an
+// attacker uses and only that one afterwards, so the decky never looks
+// like it takes any password (and the binding survives restarts).
+func (s *Server) accept(user, pw string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.bound[user]; ok {
+		return b == pw
+	}
+	for _, p := range s.logins[user] {
+		if p == pw {
+			s.bound[user] = pw
+			s.saveBound()
+			return true
+		}
+	}
+	return false
+}
+
+const boundFile = "ssh_logins.json"
+
+func (s *Server) loadBound() {
+	b, err := os.ReadFile(filepath.Join(s.cfg.Host.DataDir, boundFile))
+	if err != nil {
+		return
+	}
+	var m map[string]string
+	if json.Unmarshal(b, &m) == nil {
+		for u, pw := range m {
+			// A persona change that drops an account or password wins.
+			for _, p := range s.logins[u] {
+				if p == pw {
+					s.bound[u] = pw
+				}
+			}
+		}
+	}
+}
+
+func (s *Server) saveBound() {
+	b, err := json.Marshal(s.bound)
+	if err != nil {
+		return
+	}
+	if err := writeKey(filepath.Join(s.cfg.Host.DataDir, boundFile), b); err != nil && s.cfg.Log != nil {
+		s.cfg.Log.Warn("ssh: save logins", "err", err)
+	}
+}
+
+func (s *Server) failDelay() {
+	d := s.FailDelay
+	if d <= 0 {
+		return
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(d/2)+1))
+	if err == nil {
+		d = d*3/4 + time.Duration(n.Int64())
+	}
+	time.Sleep(d)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+var _ service.Server = (*Server)(nil)

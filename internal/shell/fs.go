@@ -1,0 +1,635 @@
+package shell
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Size limits of a decky's filesystem. They are variables so tests can lower
+// them; the runtime never changes them.
+var (
+	MaxFileSize  int64 = 1 << 20  // one file
+	MaxTotalSize int64 = 32 << 20 // all file contents together
+	MaxNodes           = 20000    // files, directories and links
+)
+
+// Errors of filesystem operations. Commands turn them into the message the
+// real tool prints (strerror text).
+var (
+	ErrNotExist   = errors.New("No such file or directory")
+	ErrExist      = errors.New("File exists")
+	ErrNotDir     = errors.New("Not a directory")
+	ErrIsDir      = errors.New("Is a directory")
+	ErrPermission = errors.New("Permission denied")
+	ErrNoSpace    = errors.New("No space left on device")
+	ErrTooBig     = errors.New("File too large")
+	ErrNotEmpty   = errors.New("Directory not empty")
+	ErrLoop       = errors.New("Too many levels of symbolic links")
+)
+
+// Node is one file, directory or symbolic link.
+type Node struct {
+	Mode   fs.FileMode `json:"mode"` // type bits and permissions, as io/fs
+	UID    int         `json:"uid"`
+	GID    int         `json:"gid"`
+	MTime  time.Time   `json:"mtime"`
+	Data   []byte      `json:"data,omitempty"`
+	Target string      `json:"target,omitempty"` // symlink target
+	// VSize is the size of a seeded binary whose bytes are generated on
+	// read rather than stored, so /usr/bin can look full at no cost.
+	VSize int64 `json:"vsize,omitempty"`
+}
+
+// Size is the size ls shows.
+func (n *Node) Size() int64 {
+	switch {
+	case n.Mode.IsDir():
+		return 4096
+	case n.Mode&fs.ModeSymlink != 0:
+		return int64(len(n.Target))
+	case n.VSize > 0:
+		return n.VSize
+	}
+	return int64(len(n.Data))
+}
+
+// FS is one decky's filesystem, shared by all its sessions and persisted
+// under its directory so an attacker finds their files on the next visit.
+type FS struct {
+	dir string
+	sys System
+
+	mu    sync.RWMutex
+	nodes map[string]*Node
+	total int64
+	boot  time.Time
+	last  map[string]lastLogin
+	dirty bool
+	saved time.Time
+
+	sessMu   sync.Mutex
+	sessions int
+	nextPID  int
+}
+
+// snapshot is the persisted form of an FS.
+type snapshot struct {
+	Boot  time.Time            `json:"boot"`
+	Nodes map[string]*Node     `json:"nodes"`
+	Last  map[string]lastLogin `json:"lastlog,omitempty"`
+}
+
+// lastLogin is a user's previous login, for "Last login:".
+type lastLogin struct {
+	Time time.Time `json:"time"`
+	From string    `json:"from"`
+}
+
+const snapshotName = "fs.json"
+
+// Open loads the filesystem kept under dir, or seeds a new one for sys when
+// there is none. dir is created if needed.
+func Open(dir string, sys System) (*FS, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	sys = sys.normalize()
+	f := &FS{dir: dir, sys: sys, nodes: map[string]*Node{}}
+	b, err := os.ReadFile(filepath.Join(dir, snapshotName))
+	switch {
+	case err == nil:
+		var snap snapshot
+		if err := json.Unmarshal(b, &snap); err != nil {
+			return nil, fmt.Errorf("shell: read snapshot: %w", err)
+		}
+		f.nodes = snap.Nodes
+		f.boot = snap.Boot
+		f.last = snap.Last
+		if f.nodes == nil || f.nodes["/"] == nil {
+			return nil, fmt.Errorf("shell: snapshot %s has no root", dir)
+		}
+		for _, n := range f.nodes {
+			f.total += int64(len(n.Data))
+		}
+	case errors.Is(err, os.ErrNotExist):
+		f.boot = sys.Boot
+		if f.boot.IsZero() {
+			f.boot = time.Now().Add(-randDuration(3*24*time.Hour, 60*24*time.Hour)).Truncate(time.Second)
+		}
+		seed(f, sys)
+		seedLastLogin(f, f.boot.Add(2*time.Hour+17*time.Minute))
+		f.dirty = true
+		if err := f.Flush(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	if !sys.Boot.IsZero() {
+		f.boot = sys.Boot
+	}
+	if f.last == nil {
+		f.last = map[string]lastLogin{}
+	}
+	f.nextPID = 1000 + int(time.Since(f.boot)/(37*time.Second))%28000
+	return f, nil
+}
+
+// System returns the machine the filesystem belongs to.
+func (f *FS) System() System { return f.sys }
+
+// Boot returns the machine's boot time, stable across sessions and restarts.
+func (f *FS) Boot() time.Time { return f.boot }
+
+// Flush writes the filesystem to disk if it changed, atomically.
+func (f *FS) Flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.flushLocked()
+}
+
+func (f *FS) flushLocked() error {
+	if !f.dirty {
+		return nil
+	}
+	b, err := json.Marshal(snapshot{Boot: f.boot, Nodes: f.nodes, Last: f.last})
+	if err != nil {
+		return fmt.Errorf("shell: snapshot: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(f.dir, snapshotName), b); err != nil {
+		return err
+	}
+	f.dirty = false
+	f.saved = time.Now()
+	return nil
+}
+
+// maybeFlush saves at most every few seconds, so a loop of writes does not
+// rewrite the snapshot for every command.
+func (f *FS) maybeFlush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dirty && time.Since(f.saved) > 3*time.Second {
+		f.flushLocked()
+	}
+}
+
+func writeAtomic(name string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("shell: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("shell: %w", err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("shell: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("shell: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("shell: %w", err)
+	}
+	return nil
+}
+
+// storeArtifact keeps a copy of bytes an attacker wrote, named like the
+// original's captures, and returns the stored name.
+func (f *FS) storeArtifact(p string, data []byte, now time.Time) (sum, stored string, err error) {
+	h := sha256.Sum256(data)
+	sum = hex.EncodeToString(h[:])
+	base := path.Base(p)
+	base = strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 || r == '\\' {
+			return '_'
+		}
+		return r
+	}, base)
+	if len(base) > 64 {
+		base = base[:64]
+	}
+	stored = now.UTC().Format("2006-01-02T15:04:05Z") + "_" + sum[:12] + "_" + base
+	adir := filepath.Join(f.dir, "artifacts")
+	if err := os.MkdirAll(adir, 0o700); err != nil {
+		return sum, "", fmt.Errorf("shell: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(adir, stored), data); err != nil {
+		return sum, "", err
+	}
+	return sum, stored, nil
+}
+
+func randDuration(lo, hi time.Duration) time.Duration {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo)))
+	if err != nil {
+		return lo
+	}
+	return lo + time.Duration(n.Int64())
+}
+
+// --- path resolution (callers hold f.mu) ---
+
+// resolve follows symlinks in every component of p (absolute, cleaned) and,
+// when follow is set, in the last one too. It returns the canonical path.
+func (f *FS) resolve(p string, follow bool) (string, error) {
+	return f.resolveDepth(p, follow, 0)
+}
+
+func (f *FS) resolveDepth(p string, follow bool, depth int) (string, error) {
+	if depth > 40 {
+		return "", ErrLoop
+	}
+	parts := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	cur := "/"
+	for i, part := range parts {
+		if part == "" {
+			continue
+		}
+		next := path.Join(cur, part)
+		n := f.nodes[next]
+		last := i == len(parts)-1
+		if n == nil {
+			if last {
+				return next, nil // may be created
+			}
+			return "", ErrNotExist
+		}
+		if n.Mode&fs.ModeSymlink != 0 && (!last || follow) {
+			t := n.Target
+			if !path.IsAbs(t) {
+				t = path.Join(cur, t)
+			}
+			r, err := f.resolveDepth(t, true, depth+1)
+			if err != nil {
+				return "", err
+			}
+			next = r
+			n = f.nodes[next]
+		}
+		if !last && (n == nil || !n.Mode.IsDir()) {
+			if n == nil {
+				return "", ErrNotExist
+			}
+			return "", ErrNotDir
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// lookup returns the node at p, following symlinks when follow is set.
+func (f *FS) lookup(p string, follow bool) (string, *Node, error) {
+	r, err := f.resolve(p, follow)
+	if err != nil {
+		return "", nil, err
+	}
+	n := f.nodes[r]
+	if n == nil {
+		return r, nil, ErrNotExist
+	}
+	return r, n, nil
+}
+
+// children lists the names in directory d, sorted.
+func (f *FS) children(d string) []string {
+	prefix := d
+	if d != "/" {
+		prefix += "/"
+	}
+	var out []string
+	for p := range f.nodes {
+		if p != "/" && strings.HasPrefix(p, prefix) && !strings.Contains(p[len(prefix):], "/") {
+			out = append(out, p[len(prefix):])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// --- permission checks ---
+
+func (n *Node) allows(c cred, bit fs.FileMode) bool {
+	if c.uid == 0 {
+		return bit != 1 || n.Mode&0o111 != 0 || n.Mode.IsDir()
+	}
+	switch {
+	case n.UID == c.uid:
+		return n.Mode&(bit<<6) != 0
+	case c.inGroup(n.GID):
+		return n.Mode&(bit<<3) != 0
+	}
+	return n.Mode&bit != 0
+}
+
+// cred is who performs an operation.
+type cred struct {
+	uid, gid int
+	groups   []int
+}
+
+func (c cred) inGroup(g int) bool {
+	if c.gid == g {
+		return true
+	}
+	for _, x := range c.groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// --- operations (exported through Session commands) ---
+
+// stat returns a copy of the node at p.
+func (f *FS) stat(p string, follow bool) (string, Node, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r, n, err := f.lookup(p, follow)
+	if err != nil {
+		return r, Node{}, err
+	}
+	return r, *n, nil
+}
+
+// readFile returns the contents of the file at p as c.
+func (f *FS) readFile(c cred, p string) ([]byte, error) {
+	f.mu.RLock()
+	r, n, err := f.lookup(p, true)
+	if err != nil {
+		f.mu.RUnlock()
+		return nil, err
+	}
+	if n.Mode.IsDir() {
+		f.mu.RUnlock()
+		return nil, ErrIsDir
+	}
+	if !n.allows(c, 4) {
+		f.mu.RUnlock()
+		return nil, ErrPermission
+	}
+	data, vsize := n.Data, n.VSize
+	f.mu.RUnlock()
+	if gen := virtualFile(f, r); gen != nil {
+		return gen, nil
+	}
+	if vsize > 0 {
+		return binaryBytes(r, vsize), nil
+	}
+	return append([]byte(nil), data...), nil
+}
+
+// readDir lists the directory at p (following links) as c.
+func (f *FS) readDir(c cred, p string) (string, []string, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r, n, err := f.lookup(p, true)
+	if err != nil {
+		return "", nil, err
+	}
+	if !n.Mode.IsDir() {
+		return r, nil, ErrNotDir
+	}
+	if !n.allows(c, 4) {
+		return r, nil, ErrPermission
+	}
+	return r, f.children(r), nil
+}
+
+// parentWritable checks that the directory holding r exists and c may
+// create entries in it.
+func (f *FS) parentWritable(c cred, r string) error {
+	pn := f.nodes[path.Dir(r)]
+	if pn == nil {
+		return ErrNotExist
+	}
+	if !pn.Mode.IsDir() {
+		return ErrNotDir
+	}
+	if !pn.allows(c, 2) {
+		return ErrPermission
+	}
+	return nil
+}
+
+// writeFile creates or replaces (or appends to) the file at p as c and
+// returns the file's new contents and canonical path.
+func (f *FS) writeFile(c cred, p string, data []byte, appendTo bool, now time.Time) (string, []byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.resolve(p, true)
+	if err != nil {
+		return "", nil, err
+	}
+	n := f.nodes[r]
+	if n != nil {
+		if n.Mode.IsDir() {
+			return r, nil, ErrIsDir
+		}
+		if !n.allows(c, 2) {
+			return r, nil, ErrPermission
+		}
+	} else {
+		if err := f.parentWritable(c, r); err != nil {
+			return r, nil, err
+		}
+		if len(f.nodes) >= MaxNodes {
+			return r, nil, ErrNoSpace
+		}
+	}
+	var old []byte
+	if n != nil {
+		old = n.Data
+	}
+	nd := data
+	if appendTo {
+		nd = append(append([]byte(nil), old...), data...)
+	}
+	if int64(len(nd)) > MaxFileSize {
+		return r, nil, ErrTooBig
+	}
+	if f.total-int64(len(old))+int64(len(nd)) > MaxTotalSize {
+		return r, nil, ErrNoSpace
+	}
+	if n == nil {
+		n = &Node{Mode: 0o644, UID: c.uid, GID: c.gid}
+		f.nodes[r] = n
+	}
+	f.total += int64(len(nd)) - int64(len(old))
+	n.Data = append([]byte(nil), nd...)
+	n.VSize = 0
+	n.MTime = now
+	f.dirty = true
+	return r, n.Data, nil
+}
+
+// touch creates an empty file or updates a node's time.
+func (f *FS) touch(c cred, p string, now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.resolve(p, true)
+	if err != nil {
+		return err
+	}
+	if n := f.nodes[r]; n != nil {
+		if !n.allows(c, 2) && c.uid != n.UID {
+			return ErrPermission
+		}
+		n.MTime = now
+		f.dirty = true
+		return nil
+	}
+	if err := f.parentWritable(c, r); err != nil {
+		return err
+	}
+	if len(f.nodes) >= MaxNodes {
+		return ErrNoSpace
+	}
+	f.nodes[r] = &Node{Mode: 0o644, UID: c.uid, GID: c.gid, MTime: now}
+	f.dirty = true
+	return nil
+}
+
+// mkdir creates one directory.
+func (f *FS) mkdir(c cred, p string, now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.resolve(p, false)
+	if err != nil {
+		return err
+	}
+	if f.nodes[r] != nil {
+		return ErrExist
+	}
+	if err := f.parentWritable(c, r); err != nil {
+		return err
+	}
+	if len(f.nodes) >= MaxNodes {
+		return ErrNoSpace
+	}
+	f.nodes[r] = &Node{Mode: fs.ModeDir | 0o755, UID: c.uid, GID: c.gid, MTime: now}
+	f.dirty = true
+	return nil
+}
+
+// remove deletes the node at p (not following a final symlink); with
+// recursive set a directory goes with everything below it.
+func (f *FS) remove(c cred, p string, recursive bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, n, err := f.lookup(p, false)
+	if err != nil {
+		return err
+	}
+	if r == "/" {
+		return ErrPermission
+	}
+	if n.Mode.IsDir() {
+		if !recursive {
+			return ErrIsDir
+		}
+		if c.uid != 0 && len(f.children(r)) > 0 && !n.allows(c, 2) {
+			return ErrPermission
+		}
+	}
+	if err := f.parentWritable(c, r); err != nil {
+		return err
+	}
+	prefix := r + "/"
+	for q, m := range f.nodes {
+		if q == r || strings.HasPrefix(q, prefix) {
+			f.total -= int64(len(m.Data))
+			delete(f.nodes, q)
+		}
+	}
+	f.dirty = true
+	return nil
+}
+
+// rename moves a node (and what is below it) from src to dst.
+func (f *FS) rename(c cred, src, dst string, now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rs, _, err := f.lookup(src, false)
+	if err != nil {
+		return err
+	}
+	rd, err := f.resolve(dst, true)
+	if err != nil {
+		return err
+	}
+	if dn := f.nodes[rd]; dn != nil && dn.Mode.IsDir() {
+		rd = path.Join(rd, path.Base(rs))
+	}
+	if rd == rs {
+		return nil
+	}
+	if strings.HasPrefix(rd, rs+"/") || rs == "/" {
+		return errors.New("Invalid argument")
+	}
+	if err := f.parentWritable(c, rs); err != nil {
+		return err
+	}
+	if err := f.parentWritable(c, rd); err != nil {
+		return err
+	}
+	if dn := f.nodes[rd]; dn != nil {
+		if dn.Mode.IsDir() {
+			return ErrIsDir
+		}
+		f.total -= int64(len(dn.Data))
+		delete(f.nodes, rd)
+	}
+	moved := map[string]*Node{}
+	for q, m := range f.nodes {
+		if q == rs || strings.HasPrefix(q, rs+"/") {
+			moved[rd+strings.TrimPrefix(q, rs)] = m
+			delete(f.nodes, q)
+		}
+	}
+	for q, m := range moved {
+		f.nodes[q] = m
+	}
+	f.nodes[rd].MTime = now
+	f.dirty = true
+	return nil
+}
+
+// chmod sets a node's permission bits.
+func (f *FS) chmod(c cred, p string, mode func(fs.FileMode) fs.FileMode) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, n, err := f.lookup(p, true)
+	if err != nil {
+		return err
+	}
+	if c.uid != 0 && c.uid != n.UID {
+		return errors.New("Operation not permitted")
+	}
+	n.Mode = n.Mode.Type() | mode(n.Mode.Perm())&fs.ModePerm
+	f.dirty = true
+	return nil
+}
+
+// put installs a node as the seed does, without checks.
+func (f *FS) put(p string, n *Node) {
+	f.nodes[p] = n
+	f.total += int64(len(n.Data))
+}
