@@ -25,7 +25,6 @@ type testPersona struct {
 	Users   []string          `ini:"users"`
 	Headers map[string]string `ini:"extra_headers"`
 	Level   level             `ini:"level"`
-	ignored string
 }
 
 func (p *testPersona) Validate() error {

@@ -6,7 +6,7 @@ package redis
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -126,7 +126,7 @@ func newServer(cfg service.Config, p *Persona, now func() time.Time) *Server {
 		"enable-module-command":    p.ModuleCommand,
 	})
 	s.nextID.Store(s.host.firstClientID)
-	s.save = saveState{last: s.host.start.Add(-time.Duration(s.host.seed%3000) * time.Second)}
+	s.save = saveState{last: now().Add(-time.Duration(s.host.seed%3000) * time.Second)} // the last periodic save
 	s.stats = newStats(s.host)
 	seedBait(s.ks, s.host)
 	return s
@@ -459,12 +459,17 @@ func newHostFacts(h service.Host, p *Persona, now time.Time) hostFacts {
 		bh.Write([]byte(p.Version + gcc))
 		build = strconv.FormatUint(bh.Sum64(), 16)[:15]
 	}
-	uptime := time.Duration(2+seed%37)*24*time.Hour + time.Duration(seed>>8%86400)*time.Second
+	// The fake server restarts every 38 days at a time of its own, so its
+	// uptime keeps growing across restarts of the honeypot.
+	const cycle = 38 * 24 * time.Hour
+	phase := time.Duration(seed % uint64(cycle/time.Second) * uint64(time.Second))
+	start := now.Add(-(time.Duration(now.UnixNano())+phase)%cycle - 2*24*time.Hour).Truncate(time.Second)
+	boot := fmt.Sprintf("%d|%d", seed, start.Unix())
 	return hostFacts{
 		seed:          seed,
-		start:         now.Add(-uptime),
-		runID:         randomHex(20),
-		replID:        randomHex(20),
+		start:         start,
+		runID:         hexDigest(boot + "|run"),
+		replID:        hexDigest(boot + "|repl"),
 		pid:           400 + int(seed>>20%1800),
 		firstClientID: int64(3 + seed>>32%20),
 		os:            kernel,
@@ -499,8 +504,8 @@ func distroFacts(distro string) (kernel, gcc string) {
 	return "Linux 6.1.0-28-amd64 x86_64", "12.2.0"
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+// hexDigest makes a 40-hex id, like Redis's run ids, stable for a boot.
+func hexDigest(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
 }
