@@ -12,7 +12,7 @@ import (
 // the fake uptime and grow with what attackers do. Guarded by Server.mu.
 type stats struct {
 	connections, commands, hits, misses int64
-	expired, rejectedConns              int64
+	expired                             int64
 	calls                               map[string]*cmdStat
 	errors                              map[string]int64 // by error code (ERR, WRONGTYPE, ...)
 }
