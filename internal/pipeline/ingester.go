@@ -48,6 +48,7 @@ type Ingester struct {
 type Status struct {
 	Path        string    `json:"path"`
 	Running     bool      `json:"running"`
+	Standby     bool      `json:"standby"` // waiting while another ingester reads the file
 	Offset      int64     `json:"offset"`  // committed offset in the current file
 	Rows        int64     `json:"rows"`    // records committed since Run began
 	Skipped     int64     `json:"skipped"` // corrupt or over-long lines skipped since Run began
@@ -121,7 +122,8 @@ type batch struct {
 
 // Run ingests until ctx is cancelled, then commits the batch in hand and
 // returns nil. Store and file errors are logged, shown in Status and
-// retried; they do not end Run.
+// retried; they do not end Run. While another ingester (in this or another
+// process) reads the same file, Run waits as its standby.
 //
 // A reader goroutine decodes the next batch while the current one is
 // being committed, so decoding costs little wall time.
@@ -129,6 +131,11 @@ func (g *Ingester) Run(ctx context.Context) error {
 	g.update(func(s *Status) { s.Running = true })
 	defer g.update(func(s *Status) { s.Running = false })
 
+	release, ok := g.lock(ctx)
+	if !ok {
+		return nil
+	}
+	defer release()
 	cp, ok := g.loadCheckpoint(ctx)
 	if !ok {
 		return nil
@@ -153,8 +160,33 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}
 }
 
-// retryDelay is the pause after a failed store operation.
+// retryDelay is the pause after a failed store or lock operation.
 const retryDelay = time.Second
+
+// errLocked: another ingester holds the file's lock.
+var errLocked = errors.New("another ingester is reading this file")
+
+// lock takes the lock file beside the ingest file (path + ".lock"), waiting
+// while another ingester holds it: two ingesters of one file, say in
+// "decnet up" and "decnet api", would store every line twice. The lock is
+// what makes the second one a standby.
+func (g *Ingester) lock(ctx context.Context) (release func(), ok bool) {
+	for {
+		release, err := lockFile(g.path + ".lock")
+		switch {
+		case err == nil:
+			g.update(func(s *Status) { s.Standby = false })
+			return release, true
+		case errors.Is(err, errLocked):
+			g.update(func(s *Status) { s.Standby = true })
+		case !errors.Is(err, os.ErrNotExist):
+			g.fail("lock ingest file", err)
+		}
+		if !sleep(ctx, retryDelay) {
+			return nil, false
+		}
+	}
+}
 
 func (g *Ingester) loadCheckpoint(ctx context.Context) (checkpoint, bool) {
 	for {
@@ -274,6 +306,7 @@ func (g *Ingester) open(cp checkpoint) (*tail, error) {
 // fill reads lines into a batch until it holds batchRows records or the
 // written data ends (atEnd).
 func (g *Ingester) fill(t *tail) (b batch, atEnd bool, err error) {
+	b.recs = make([]event.Record, 0, g.batchRows)
 	for len(b.recs) < g.batchRows {
 		line, tooLong, ok, err := t.next(g.maxLine)
 		if err != nil {
@@ -291,8 +324,10 @@ func (g *Ingester) fill(t *tail) (b batch, atEnd bool, err error) {
 				"end_offset", t.boundary, "bytes", tooLong, "limit", g.maxLine)
 		case len(line) == 0 || len(line) == 1 && line[0] == '\r':
 		default:
+			// Called directly: json.Unmarshal would scan the line twice
+			// more before handing it to the same method.
 			var r event.Record
-			if err := json.Unmarshal(line, &r); err != nil {
+			if err := r.UnmarshalJSON(line); err != nil {
 				b.skipped++
 				g.log.Error("ingest line skipped: not a record", "path", g.path,
 					"end_offset", t.boundary, "err", err, "line", clip(line))

@@ -356,3 +356,28 @@ func TestMissingFileAppears(t *testing.T) {
 	appendFile(t, path, lines(0, 3))
 	waitRows(t, repo, 3)
 }
+
+func TestSecondIngesterWaits(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ingest.json")
+	repo := openStore(t, filepath.Join(dir, "db"))
+	appendFile(t, path, lines(0, 5))
+	_, stop1 := run(t, path, repo)
+	waitRows(t, repo, 5)
+	g2, stop2 := run(t, path, repo)
+	defer stop2()
+	appendFile(t, path, lines(5, 10))
+	waitRows(t, repo, 10)
+	settle()
+	if st := g2.Status(); st.Rows != 0 || !st.Standby || st.LastError != "" {
+		t.Errorf("second ingester: %+v", st)
+	}
+	stop1()
+	// The standby takes over where the first stopped.
+	appendFile(t, path, lines(10, 12))
+	waitRows(t, repo, 12)
+	wantSeqs(t, repo, span(0, 12))
+	if st := g2.Status(); st.Rows != 2 || st.Standby {
+		t.Errorf("after takeover: %+v", st)
+	}
+}

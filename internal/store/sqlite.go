@@ -160,12 +160,8 @@ func (s *SQLite) Ingest(ctx context.Context, recs []event.Record, checkpointKey 
 			return fmt.Errorf("ingest: %w", err)
 		}
 		r := &recs[i]
-		fields, err := marshalFields(r.Fields)
-		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
 		if _, err := insLog.ExecContext(ectx, formatTime(r.Timestamp), r.Decky, r.Service, r.EventType,
-			int(r.Severity), r.AttackerIP, fields, r.Msg, r.RawLine); err != nil {
+			int(r.Severity), r.AttackerIP, marshalFields(r.Fields), r.Msg, r.RawLine); err != nil {
 			return fmt.Errorf("ingest: insert log: %w", err)
 		}
 		bounties = append(bounties, BountiesOf(*r)...)
@@ -198,14 +194,6 @@ func (s *SQLite) Ingest(ctx context.Context, recs []event.Record, checkpointKey 
 		return fmt.Errorf("ingest: commit: %w", err)
 	}
 	return nil
-}
-
-func marshalFields(f map[string]string) (string, error) {
-	if len(f) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(f)
-	return string(b), err
 }
 
 const logColumns = `id, timestamp, decky, service, event_type, severity, attacker_ip, fields, msg, raw_line`
