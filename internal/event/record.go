@@ -94,34 +94,47 @@ func AttackerIP(fields map[string]string, msg string) string {
 // legacyTimeLayouts are the timestamps the original's JSON records carry.
 var legacyTimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"}
 
+// wireRecord is a Record as it stands in JSON, before defaults apply.
+type wireRecord struct {
+	Timestamp  string            `json:"timestamp"`
+	Decky      string            `json:"decky"`
+	Service    string            `json:"service"`
+	EventType  string            `json:"event_type"`
+	Severity   *int              `json:"severity"`
+	AttackerIP string            `json:"attacker_ip"`
+	Fields     map[string]string `json:"fields"`
+	Msg        string            `json:"msg"`
+	RawLine    string            `json:"raw_line"`
+}
+
 // UnmarshalJSON accepts our records and the original system's, whose
 // timestamps are "YYYY-MM-DD HH:MM:SS" in UTC and whose severity is absent.
+// Lines as the emitter writes them take a fast path (the ingester's hot
+// loop); anything else goes through encoding/json, with the same result.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	type plain Record
-	var aux struct {
-		plain
-		Timestamp string `json:"timestamp"`
-		Severity  *int   `json:"severity"`
+	var w wireRecord
+	if !decodeFast(b, &w) {
+		w = wireRecord{}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return err
+		}
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
+	*r = Record{Decky: w.Decky, Service: w.Service, EventType: w.EventType, AttackerIP: w.AttackerIP,
+		Fields: w.Fields, Msg: w.Msg, RawLine: w.RawLine, Severity: Info}
+	if w.Severity != nil {
+		r.Severity = Severity(*w.Severity)
 	}
-	*r = Record(aux.plain)
-	r.Severity = Info
-	if aux.Severity != nil {
-		r.Severity = Severity(*aux.Severity)
-	}
-	if aux.Timestamp == "" {
+	if w.Timestamp == "" {
 		return fmt.Errorf("record has no timestamp")
 	}
 	for _, layout := range legacyTimeLayouts {
-		if t, err := time.Parse(layout, aux.Timestamp); err == nil {
+		if t, err := time.Parse(layout, w.Timestamp); err == nil {
 			r.Timestamp = t.UTC()
 			break
 		}
 	}
 	if r.Timestamp.IsZero() {
-		return fmt.Errorf("record timestamp %q is not a time", aux.Timestamp)
+		return fmt.Errorf("record timestamp %q is not a time", w.Timestamp)
 	}
 	if r.Fields == nil {
 		r.Fields = map[string]string{}
