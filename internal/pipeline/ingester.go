@@ -147,15 +147,54 @@ func (g *Ingester) Run(ctx context.Context) error {
 	wg.Go(func() { g.read(readCtx, cp, batches) })
 	defer wg.Wait()
 	defer stop()
+	committed := cp
 	for {
-		if ctx.Err() != nil {
-			return nil
-		}
 		select {
 		case <-ctx.Done():
+			stop()
+			wg.Wait()
+			g.drain(committed)
 			return nil
 		case b := <-batches:
-			g.commit(ctx, b)
+			if g.commit(ctx, b) {
+				committed = b.cp
+			}
+		}
+	}
+}
+
+// drainTimeout bounds the last pass of a stopping ingester.
+const drainTimeout = 10 * time.Second
+
+// drain stores whatever the file holds past cp when Run is stopped, so a
+// clean shutdown (services stopped first, their last events written)
+// leaves nothing behind for the next start to pick up.
+func (g *Ingester) drain(cp checkpoint) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	t, err := g.open(cp)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			g.fail("open ingest file", err)
+		}
+		return
+	}
+	defer func() { t.close() }()
+	for ctx.Err() == nil {
+		t = g.follow(t)
+		b, atEnd, err := g.fill(t)
+		if err != nil {
+			g.fail("read ingest file", err)
+			return
+		}
+		if len(b.recs) > 0 || b.cp != cp {
+			if !g.commit(ctx, b) {
+				return
+			}
+			cp = b.cp
+		}
+		if atEnd {
+			return
 		}
 	}
 }
@@ -209,14 +248,14 @@ func (g *Ingester) loadCheckpoint(ctx context.Context) (checkpoint, bool) {
 	}
 }
 
-// commit stores b, retrying until it succeeds. Once ctx is cancelled it
+// commit stores b, retrying until it succeeds, and reports whether it did. Once ctx is cancelled it
 // makes one last attempt on a context of its own, so the batch in hand is
 // not thrown away on shutdown.
-func (g *Ingester) commit(ctx context.Context, b batch) {
+func (g *Ingester) commit(ctx context.Context, b batch) bool {
 	cpJSON, err := json.Marshal(b.cp)
 	if err != nil {
 		g.fail("encode checkpoint", err)
-		return
+		return false
 	}
 	for {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
@@ -227,11 +266,11 @@ func (g *Ingester) commit(ctx context.Context, b batch) {
 				s.Offset, s.Rows, s.Skipped = b.cp.Offset, s.Rows+int64(len(b.recs)), s.Skipped+int64(b.skipped)
 				s.LastIngest, s.LastError = time.Now(), ""
 			})
-			return
+			return true
 		}
 		g.fail("ingest batch", err)
 		if ctx.Err() != nil || !sleep(ctx, retryDelay) {
-			return
+			return false
 		}
 	}
 }

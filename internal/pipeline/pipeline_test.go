@@ -381,3 +381,21 @@ func TestSecondIngesterWaits(t *testing.T) {
 		t.Errorf("after takeover: %+v", st)
 	}
 }
+
+// TestStopStoresWhatWasWritten: lines written just before Run is stopped,
+// which no poll or notification has announced, are stored before Run
+// returns, so a clean shutdown leaves nothing behind.
+func TestStopStoresWhatWasWritten(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ingest.json")
+	repo := openStore(t, filepath.Join(dir, "db"))
+	appendFile(t, path, lines(0, 5))
+	g, stop := run(t, path, repo, WithPollInterval(time.Hour))
+	waitRows(t, repo, 5)
+	appendFile(t, path, lines(5, 1200))
+	stop()
+	wantSeqs(t, repo, span(0, 1200))
+	if st := g.Status(); st.Rows != 1200 {
+		t.Errorf("status rows %d, want 1200", st.Rows)
+	}
+}
