@@ -15,23 +15,7 @@ import (
 func decodeFast(b []byte, w *wireRecord) bool {
 	d := fastDecoder{b: b}
 	d.ws()
-	if !d.byte('{') {
-		return false
-	}
-	d.ws()
-	if d.byte('}') {
-		return d.end()
-	}
-	for {
-		key, ok := d.str()
-		if !ok {
-			return false
-		}
-		d.ws()
-		if !d.byte(':') {
-			return false
-		}
-		d.ws()
+	ok := d.object(func(key string) bool {
 		var dst *string
 		switch key {
 		case "timestamp":
@@ -50,31 +34,18 @@ func decodeFast(b []byte, w *wireRecord) bool {
 			dst = &w.RawLine
 		case "severity":
 			n, ok := d.int()
-			if !ok {
-				return false
-			}
 			w.Severity = &n
+			return ok
 		case "fields":
-			if !d.fields(w) {
-				return false
-			}
+			return d.fields(w)
 		default:
 			return false
 		}
-		if dst != nil {
-			if *dst, ok = d.str(); !ok {
-				return false
-			}
-		}
-		d.ws()
-		if d.byte('}') {
-			return d.end()
-		}
-		if !d.byte(',') {
-			return false
-		}
-		d.ws()
-	}
+		var ok bool
+		*dst, ok = d.str()
+		return ok
+	})
+	return ok && d.end()
 }
 
 type fastDecoder struct {
@@ -106,24 +77,18 @@ func (d *fastDecoder) end() bool {
 	return d.i == len(d.b)
 }
 
-// fields decodes null or an object of strings into w.Fields; like
-// encoding/json, it merges into a map that is already there.
-func (d *fastDecoder) fields(w *wireRecord) bool {
-	if d.literal("null") {
-		return true
-	}
+// object decodes an object whose keys are strings, calling value to
+// decode the value of each key.
+func (d *fastDecoder) object(value func(key string) bool) bool {
 	if !d.byte('{') {
 		return false
-	}
-	if w.Fields == nil {
-		w.Fields = make(map[string]string, 8)
 	}
 	d.ws()
 	if d.byte('}') {
 		return true
 	}
 	for {
-		k, ok := d.str()
+		key, ok := d.str()
 		if !ok {
 			return false
 		}
@@ -132,11 +97,9 @@ func (d *fastDecoder) fields(w *wireRecord) bool {
 			return false
 		}
 		d.ws()
-		v, ok := d.str()
-		if !ok {
+		if !value(key) {
 			return false
 		}
-		w.Fields[k] = v
 		d.ws()
 		if d.byte('}') {
 			return true
@@ -146,6 +109,23 @@ func (d *fastDecoder) fields(w *wireRecord) bool {
 		}
 		d.ws()
 	}
+}
+
+// fields decodes null or an object of strings into w.Fields; like
+// encoding/json, null clears the map and an object merges into it.
+func (d *fastDecoder) fields(w *wireRecord) bool {
+	if d.literal("null") {
+		w.Fields = nil
+		return true
+	}
+	if w.Fields == nil {
+		w.Fields = make(map[string]string, 8)
+	}
+	return d.object(func(key string) bool {
+		v, ok := d.str()
+		w.Fields[key] = v
+		return ok
+	})
 }
 
 func (d *fastDecoder) literal(s string) bool {
