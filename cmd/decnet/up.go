@@ -235,7 +235,11 @@ func deckyInfos(ds []local.Decky) []api.DeckyInfo {
 }
 
 func printBanner(w io.Writer, ds []local.Decky, o upOptions, url string, created bool, password string) {
-	fmt.Fprintf(w, "decnet %s: %d deckies\n\n", versionString(), len(ds))
+	noun := "deckies"
+	if len(ds) == 1 {
+		noun = "decky"
+	}
+	fmt.Fprintf(w, "decnet %s: %d %s\n\n", versionString(), len(ds), noun)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DECKY\tIP\tHOSTNAME\tKIND\tSERVICES (port -> where it listens)")
 	for _, d := range ds {
