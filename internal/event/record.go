@@ -23,6 +23,8 @@ type Record struct {
 
 // NewRecord builds the ingest record of an event, with its RFC 5424 line.
 func NewRecord(e Event) Record {
+	// The line carries microseconds; the record keeps the same instant.
+	e.Time = e.Time.Truncate(time.Microsecond)
 	return recordOf(e, Format(e))
 }
 

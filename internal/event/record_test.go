@@ -71,3 +71,15 @@ func TestParseRecord(t *testing.T) {
 		t.Fatalf("record %+v", r)
 	}
 }
+
+func TestRecordTimeMatchesLine(t *testing.T) {
+	e := Event{Time: time.Date(2026, 11, 25, 22, 1, 35, 663036231, time.UTC), Decky: "d", Service: "s", Type: "t"}
+	r := NewRecord(e)
+	back, err := ParseRecord(r.RawLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Timestamp.Equal(r.Timestamp) {
+		t.Fatalf("record time %v, line time %v", r.Timestamp, back.Timestamp)
+	}
+}
