@@ -4,35 +4,12 @@ import (
 	"context"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"decnet/internal/event"
+	"decnet/internal/testutil"
 )
-
-type collector struct {
-	mu sync.Mutex
-	ev []event.Event
-}
-
-func (c *collector) Emit(e event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ev = append(c.ev, e)
-}
-
-func (c *collector) byType(typ string) []event.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []event.Event
-	for _, e := range c.ev {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 func listen(t *testing.T) net.Listener {
 	t.Helper()
@@ -45,7 +22,7 @@ func listen(t *testing.T) net.Listener {
 
 func TestServeTCPEventsAndLimits(t *testing.T) {
 	ln := listen(t)
-	var col collector
+	var col testutil.Events
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
 	done := make(chan error, 1)
@@ -74,12 +51,12 @@ func TestServeTCPEventsAndLimits(t *testing.T) {
 	}
 	close(release)
 	c1.Close()
-	waitFor(t, func() bool { return len(col.byType(event.TypeDisconnect)) == 1 })
-	connects := col.byType(event.TypeConnect)
+	testutil.Eventually(t, "one disconnect event", func() bool { return len(col.OfType(event.TypeDisconnect)) == 1 })
+	connects := col.OfType(event.TypeConnect)
 	if len(connects) != 2 || connects[1].Fields["dropped"] == "" || connects[0].Fields["dropped"] != "" {
 		t.Fatalf("connect events %+v", connects)
 	}
-	d := col.byType(event.TypeDisconnect)[0]
+	d := col.OfType(event.TypeDisconnect)[0]
 	if d.Fields["bytes_out"] != "3" || d.Fields["session"] != connects[0].Fields["session"] || d.Fields["src_ip"] != "127.0.0.1" {
 		t.Fatalf("disconnect %+v", d.Fields)
 	}
@@ -91,7 +68,7 @@ func TestServeTCPEventsAndLimits(t *testing.T) {
 
 func TestIdleDeadline(t *testing.T) {
 	ln := listen(t)
-	var col collector
+	var col testutil.Events
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	readErr := make(chan error, 1)
@@ -119,7 +96,7 @@ func TestServeTCPStopsOpenSessions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- ServeTCP(ctx, ln, &collector{}, DefaultLimits, func(ctx context.Context, c *Conn) {
+		done <- ServeTCP(ctx, ln, &testutil.Events{}, DefaultLimits, func(ctx context.Context, c *Conn) {
 			io.Copy(io.Discard, c) // blocks until the connection is closed
 		})
 	}()
@@ -137,19 +114,9 @@ func TestServeTCPStopsOpenSessions(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met in 5s")
-}
-
 func TestConnFieldsThroughWrapper(t *testing.T) {
 	ln := listen(t)
-	wl := Listen(ln, &collector{}, DefaultLimits)
+	wl := Listen(ln, &testutil.Events{}, DefaultLimits)
 	go net.Dial("tcp", ln.Addr().String())
 	c, err := wl.Accept()
 	if err != nil {

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"decnet/internal/event"
 	"decnet/internal/fleet"
 	"decnet/internal/service"
+	"decnet/internal/testutil"
 )
 
 // echoService greets with the decky's hostname and echoes one line.
@@ -46,23 +46,12 @@ func (s echoServer) Serve(ctx context.Context, ls service.Listeners) error {
 
 func init() { service.Register(echoService{}) }
 
-type sink struct {
-	mu sync.Mutex
-	ev []event.Event
-}
-
-func (s *sink) Emit(e event.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ev = append(s.ev, e)
-}
-
 func decky(name, ip string) fleet.Decky {
 	return fleet.Decky{Name: name, IP: netip.MustParseAddr(ip), Hostname: "host-" + name, Distro: "debian", OS: "linux", Services: []string{"zz-echo"}}
 }
 
 func TestStartServesOnOwnAddressWithOffset(t *testing.T) {
-	var col sink
+	var col testutil.Events
 	f, err := Start(context.Background(), fleet.Fleet{Deckies: []fleet.Decky{decky("d1", "127.77.9.10"), decky("d2", "127.77.9.11")}},
 		Options{PortOffset: 20000, ForceOffset: true, DataDir: t.TempDir(), Emit: &col})
 	if err != nil {
@@ -90,19 +79,18 @@ func TestStartServesOnOwnAddressWithOffset(t *testing.T) {
 	if echo, _ := r.ReadString('\n'); echo != "hello\n" {
 		t.Fatalf("echo %q", echo)
 	}
-	col.mu.Lock()
-	defer col.mu.Unlock()
+	evs := col.All()
 	var line *event.Event
-	for i := range col.ev {
-		if e := &col.ev[i]; e.Decky != "d2" || e.Service != "zz-echo" || e.Time.IsZero() {
+	for i := range evs {
+		if e := &evs[i]; e.Decky != "d2" || e.Service != "zz-echo" || e.Time.IsZero() {
 			t.Fatalf("unstamped event %+v", e)
 		}
-		if col.ev[i].Type == "line" {
-			line = &col.ev[i]
+		if evs[i].Type == "line" {
+			line = &evs[i]
 		}
 	}
 	if line == nil || line.Fields["line"] != "hello" {
-		t.Fatalf("events %+v", col.ev)
+		t.Fatalf("events %+v", evs)
 	}
 }
 
@@ -113,7 +101,7 @@ func TestStartFailsOnTakenPort(t *testing.T) {
 	}
 	defer taken.Close()
 	_, err = Start(context.Background(), fleet.Fleet{Deckies: []fleet.Decky{decky("d1", "127.77.9.19"), decky("web", "127.77.9.20")}},
-		Options{PortOffset: 20000, ForceOffset: true, DataDir: t.TempDir(), Emit: &sink{}})
+		Options{PortOffset: 20000, ForceOffset: true, DataDir: t.TempDir(), Emit: &testutil.Events{}})
 	if err == nil {
 		t.Fatal("start succeeded on a taken port")
 	}
@@ -134,7 +122,7 @@ func TestStartServesCustomService(t *testing.T) {
 	d := decky("c1", "127.77.9.30")
 	d.Services = []string{"myapp"}
 	fl := fleet.Fleet{Deckies: []fleet.Decky{d}, Customs: []fleet.Custom{{Name: "myapp", Binary: "img:1", Ports: []int{9999}}}}
-	var col sink
+	var col testutil.Events
 	f, err := Start(context.Background(), fl, Options{DataDir: t.TempDir(), Emit: &col})
 	if err != nil {
 		t.Fatal(err)
@@ -146,15 +134,17 @@ func TestStartServesCustomService(t *testing.T) {
 	c.Write([]byte("probe\n"))
 	defer f.Stop()
 	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		col.mu.Lock()
-		for _, e := range col.ev {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("events: %+v", col.All())
+		}
+	})
+	testutil.Eventually(t, "the custom service to record the probe", func() bool {
+		for _, e := range col.All() {
 			if e.Type == "data" && e.Fields["data"] == "probe\n" && e.Service == "myapp" && e.Decky == "c1" {
-				col.mu.Unlock()
-				return
+				return true
 			}
 		}
-		col.mu.Unlock()
-	}
-	t.Fatalf("custom service recorded nothing: %+v", col.ev)
+		return false
+	})
 }

@@ -3,12 +3,11 @@ package custom
 import (
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
-	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/testutil"
 )
 
 func TestRecordsWhatClientsSend(t *testing.T) {
@@ -16,14 +15,12 @@ func TestRecordsWhatClientsSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var got []event.Event
-	emit := event.EmitterFunc(func(e event.Event) { mu.Lock(); got = append(got, e); mu.Unlock() })
+	var col testutil.Events
 	svc := New("myapp", []int{9999})
 	if info := svc.Info(); info.Slug != "myapp" || info.Ports[0].Number != 9999 {
 		t.Fatalf("info %+v", info)
 	}
-	srv, _ := svc.New(service.Config{Emit: emit})
+	srv, _ := svc.New(service.Config{Emit: &col})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{9999: ln}}); close(done) }()
@@ -38,13 +35,9 @@ func TestRecordsWhatClientsSend(t *testing.T) {
 	c.Close()
 	cancel()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
 	var data []map[string]string
-	for _, e := range got {
-		if e.Type == "data" {
-			data = append(data, e.Fields)
-		}
+	for _, e := range col.OfType("data") {
+		data = append(data, e.Fields)
 	}
 	if len(data) != 2 || data[0]["data"] != "HELLO\r\n" || data[1]["data"] != "ff0001" || data[1]["data_encoding"] != "hex" || data[0]["src_ip"] != "127.0.0.1" {
 		t.Fatalf("data events %+v", data)

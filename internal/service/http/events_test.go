@@ -2,12 +2,12 @@ package http
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
@@ -72,7 +72,7 @@ func TestEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &collector{}
+			c := &testutil.Events{}
 			addr := listen(t, newTestServer(t, tt.persona, c))
 			exchange(t, addr, tt.req)
 			reqs := waitEvents(t, c, event.TypeRequest, 1)
@@ -90,7 +90,7 @@ func TestEvents(t *testing.T) {
 					t.Errorf("request has %s=%q", k, f[k])
 				}
 			}
-			auths := c.ofType(event.TypeAuth)
+			auths := c.OfType(event.TypeAuth)
 			if len(auths) != len(tt.auth) {
 				t.Fatalf("%d auth events, want %d: %v", len(auths), len(tt.auth), auths)
 			}
@@ -110,19 +110,14 @@ func TestEvents(t *testing.T) {
 
 // waitEvents waits for n events of a type: they are emitted before the
 // response is written, but the test may read the close first.
-func waitEvents(t *testing.T, c *collector, typ string, n int) []event.Event {
+func waitEvents(t *testing.T, c *testutil.Events, typ string, n int) []event.Event {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if evs := c.ofType(typ); len(evs) >= n {
-			return evs
-		}
-	}
-	t.Fatalf("fewer than %d %s events", n, typ)
-	return nil
+	testutil.Eventually(t, fmt.Sprintf("%d %s events", n, typ), func() bool { return len(c.OfType(typ)) >= n })
+	return c.OfType(typ)
 }
 
 func TestHeadersFieldIsJSON(t *testing.T) {
-	c := &collector{}
+	c := &testutil.Events{}
 	addr := listen(t, newTestServer(t, nil, c))
 	exchange(t, addr, "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)\r\n\r\n")
 	var hs map[string]string
@@ -137,7 +132,7 @@ func TestHeadersFieldIsJSON(t *testing.T) {
 // TestCurl drives the server with the real curl, as an attacker would.
 func TestCurl(t *testing.T) {
 	curl := testutil.RequireTool(t, "curl")
-	c := &collector{}
+	c := &testutil.Events{}
 	addr := listen(t, newTestServer(t, nil, c))
 	run := func(args ...string) string {
 		out, err := exec.Command(curl, append([]string{"-s", "-S", "-i", "--max-time", "10"}, args...)...).CombinedOutput()
@@ -167,7 +162,7 @@ func TestCurl(t *testing.T) {
 			}
 		}
 	}
-	reqs := c.ofType(event.TypeRequest)
+	reqs := c.OfType(event.TypeRequest)
 	if len(reqs) != 2 || !strings.HasPrefix(reqs[0].Fields["user_agent"], "curl/") || reqs[1].Fields["method"] != "POST" {
 		t.Errorf("request events: %v", reqs)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,30 +23,6 @@ var fixedNow = time.Date(2026, 11, 25, 20, 47, 44, 0, time.UTC)
 
 // fixedInstall is the modification time of the presets' pages.
 var fixedInstall = time.Date(2026, 11, 25, 20, 24, 3, 123456000, time.UTC)
-
-// collector gathers emitted events.
-type collector struct {
-	mu     sync.Mutex
-	events []event.Event
-}
-
-func (c *collector) Emit(e event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, e)
-}
-
-func (c *collector) ofType(typ string) []event.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []event.Event
-	for _, e := range c.events {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // newTestServer builds a server for a persona with a fixed clock and
 // install time, on a Debian decky.

@@ -76,7 +76,7 @@ func TestGoRedisClient(t *testing.T) {
 			if err := c.Do(ctx, "CLIENT", "SETNAME", "app").Err(); err != nil {
 				t.Error(err)
 			}
-			if got := len(rec.ofType(event.TypeAuth)); got < 2 {
+			if got := len(rec.OfType(event.TypeAuth)); got < 2 {
 				t.Errorf("auth events: %d", got)
 			}
 		})
@@ -120,7 +120,7 @@ func TestRedisCLI(t *testing.T) {
 			}
 		}
 		var wrong, right bool
-		for _, e := range rec.ofType(event.TypeAuth) {
+		for _, e := range rec.OfType(event.TypeAuth) {
 			wrong = wrong || (e.Fields["password"] == "wrong" && e.Fields["success"] == "false")
 			right = right || (e.Fields["password"] == "secret" && e.Fields["success"] == "true")
 		}
@@ -135,7 +135,7 @@ func TestRedisCLI(t *testing.T) {
 			t.Errorf("--user alice: %q", out)
 		}
 		found := false
-		for _, e := range rec.ofType(event.TypeAuth) {
+		for _, e := range rec.OfType(event.TypeAuth) {
 			found = found || (e.Fields["username"] == "alice" && e.Fields["password"] == "secret" && e.Fields["success"] == "false")
 		}
 		if !found {

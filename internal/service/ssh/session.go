@@ -54,6 +54,7 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 	}
 	for req := range reqs {
 		ok := false
+		var run func(*shell.Session) int
 		switch req.Type {
 		case "pty-req":
 			if p, err := parsePty(req.Payload); err == nil && pty == nil {
@@ -74,23 +75,29 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 		case "shell":
 			ok = true
 			p := pty
-			start(func(sess *shell.Session) int {
+			run = func(sess *shell.Session) int {
 				if p != nil {
 					return sess.Interact(ctx, ch, shell.WindowSize{Width: p.Width, Height: p.Height}, sizes)
 				}
 				return sess.RunLines(ctx, ch, ch, ch.Stderr())
-			})
+			}
 		case "exec":
 			var cmd struct{ Command string }
 			if gossh.Unmarshal(req.Payload, &cmd) == nil && len(cmd.Command) <= maxExecLen {
 				ok = true
-				start(func(sess *shell.Session) int {
+				run = func(sess *shell.Session) int {
 					return sess.Exec(ctx, cmd.Command, ch, ch.Stderr())
-				})
+				}
 			}
 		}
 		if req.WantReply {
 			req.Reply(ok, nil)
+		}
+		// Only after the reply, like sshd: a quick command would otherwise
+		// send exit-status and close the channel before the client has its
+		// answer, and the client reports EOF.
+		if run != nil {
+			start(run)
 		}
 	}
 }
