@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"io"
 	"net"
@@ -14,6 +13,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -51,20 +51,7 @@ func newTestServer(t *testing.T, keys map[string]string, emit event.Emitter) *Se
 // listen starts srv on a loopback port and returns its address.
 func listen(t *testing.T, srv *Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{80: ln}}) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
+	return servicetest.ServeTCP(t, srv, "127.0.0.1", 80)
 }
 
 // exchange sends raw bytes, half-closes, and returns all the server sent.

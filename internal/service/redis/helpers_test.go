@@ -1,12 +1,11 @@
 package redis
 
 import (
-	"context"
 	"net"
 	"testing"
-	"time"
 
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -26,24 +25,9 @@ func start(t testing.TB, addr string, keys map[string]string) (string, *testutil
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", addr)
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{Port: ln}}) }()
-	t.Cleanup(func() {
-		cancel()
-		ln.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return")
-		}
-	})
-	return ln.Addr().String(), rec
+	return servicetest.ServeTCP(t, srv, host, Port), rec
 }

@@ -18,6 +18,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -42,20 +43,7 @@ func start(t *testing.T, ip, distro string, p *Persona, dir string) *testServer 
 	}
 	srv := sv.(*Server)
 	srv.FailDelay = 10 * time.Millisecond
-	ln, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{22: ln}}) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &testServer{addr: ln.Addr().String(), ev: ev, srv: srv, dir: dir}
+	return &testServer{addr: servicetest.ServeTCP(t, srv, ip, 22), ev: ev, srv: srv, dir: dir}
 }
 
 func dial(t *testing.T, addr, user, pw string) (*gossh.Client, error) {
