@@ -241,7 +241,7 @@ func printBanner(w io.Writer, ds []local.Decky, o upOptions, url string, created
 	}
 	fmt.Fprintf(w, "decnet %s: %d %s\n\n", versionString(), len(ds), noun)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DECKY\tIP\tHOSTNAME\tKIND\tSERVICES (port -> where it listens)")
+	fmt.Fprintln(tw, "DECKY\tIP\tHOSTNAME\tARCHETYPE/DISTRO\tSERVICES (port -> where it listens)")
 	for _, d := range ds {
 		var svcs []string
 		for _, b := range d.Bindings {
@@ -254,7 +254,7 @@ func printBanner(w io.Writer, ds []local.Decky, o upOptions, url string, created
 		}
 		kind := d.Archetype
 		if kind == "" {
-			kind = "custom"
+			kind = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s\n", d.Name, d.IP, d.Hostname, kind, d.Distro, strings.Join(svcs, ", "))
 	}
