@@ -72,8 +72,13 @@ func TestCrashKill9(t *testing.T) {
 		var stats struct {
 			TotalLogs int64 `json:"total_logs"`
 		}
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		// Wait while the count grows; a stall of 10 s ends the wait and
+		// checkStore reports what is missing.
+		for last, deadline := int64(-1), time.Now(); ; time.Sleep(50 * time.Millisecond) {
 			n.get(token, "/stats", &stats)
+			if stats.TotalLogs != last {
+				last, deadline = stats.TotalLogs, time.Now().Add(10*time.Second)
+			}
 			if stats.TotalLogs >= lines || time.Now().After(deadline) {
 				break
 			}
