@@ -1,6 +1,6 @@
 // Package archetype holds the catalogue a fleet is built from: archetypes
-// (what kind of machine a decky pretends to be), distros (its base image and
-// hostname style), OS families (the kernel settings that shape its TCP/IP
+// (what kind of machine a decky pretends to be), distros (its base image,
+// hostname style and kernel), OS families (the kernel settings that shape its TCP/IP
 // fingerprint) and hostname generation. It is pure data plus small functions
 // and depends on no other decnet package, so it lists every service an
 // archetype names whether or not that service is implemented yet.

@@ -243,6 +243,26 @@ func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limi
 	}
 }
 
+// ServeTCPPorts runs ServeTCP on every TCP listener in ls, telling handle
+// the declared port each connection arrived on (the bound one may differ),
+// and returns when all have stopped, with their errors joined.
+func ServeTCPPorts(ctx context.Context, ls Listeners, emit event.Emitter, lim Limits, handle func(ctx context.Context, port int, c *Conn)) error {
+	errs := make(chan error, len(ls.TCP))
+	var wg sync.WaitGroup
+	for port, ln := range ls.TCP {
+		wg.Go(func() {
+			errs <- ServeTCP(ctx, ln, emit, lim, func(ctx context.Context, c *Conn) { handle(ctx, port, c) })
+		})
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
 func copyFields(f map[string]string) map[string]string {
 	out := make(map[string]string, len(f)+4)
 	for k, v := range f {

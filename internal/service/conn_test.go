@@ -132,3 +132,39 @@ func TestConnFieldsThroughWrapper(t *testing.T) {
 type wrapped struct{ net.Conn }
 
 func (w wrapped) NetConn() net.Conn { return w.Conn }
+
+func TestServeTCPPortsTellsDeclaredPort(t *testing.T) {
+	ls := Listeners{TCP: map[int]net.Listener{80: listen(t), 8080: listen(t)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan int, 2)
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeTCPPorts(ctx, ls, &testutil.Events{}, DefaultLimits, func(_ context.Context, port int, c *Conn) {
+			got <- port
+		})
+	}()
+	for want, ln := range ls.TCP {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case port := <-got:
+			if port != want {
+				t.Errorf("connection to the %d listener reported port %d", want, port)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no connection on port %d", want)
+		}
+		c.Close()
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeTCPPorts: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeTCPPorts did not return after cancel")
+	}
+}

@@ -47,7 +47,7 @@ func cmdUname(c *call) int {
 		c.errorf("uname: extra operand %s\nTry 'uname --help' for more information.\n", quoteaf(ops[0]))
 		return 1
 	}
-	d := c.s.d
+	d, k := c.s.d, c.s.sys.kernel()
 	proc := "unknown"
 	if d.selinux {
 		proc = "x86_64"
@@ -59,7 +59,7 @@ func cmdUname(c *call) int {
 	fields := []struct {
 		flag rune
 		val  string
-	}{{'s', "Linux"}, {'n', c.s.sys.Hostname}, {'r', d.release}, {'v', d.version}, {'m', "x86_64"},
+	}{{'s', "Linux"}, {'n', c.s.sys.Hostname}, {'r', k.Release}, {'v', k.Version}, {'m', "x86_64"},
 		{'p', proc}, {'i', proc}, {'o', osName}}
 	all := has(opts, 'a')
 	if len(opts) == 0 {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"decnet/internal/archetype"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -210,4 +212,25 @@ func TestConcurrentSessions(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestDistrosCoverCatalogue checks that every distro a decky can claim has
+// its own table entry (an unknown slug silently becomes debian) and that
+// the shell shows the catalogue's kernel, which other services show too.
+func TestDistrosCoverCatalogue(t *testing.T) {
+	for _, d := range archetype.AllDistros() {
+		if _, ok := distros[d.Slug]; !ok {
+			t.Errorf("no shell table entry for distro %s", d.Slug)
+			continue
+		}
+		k := archetype.KernelOf(d.Slug)
+		s := newTestSession(t, d.Slug, "root", "")
+		if got, _ := runLine(s, "uname -r"); got != k.Release+"\n" {
+			t.Errorf("%s: uname -r = %q, want %q", d.Slug, got, k.Release)
+		}
+		want := "Linux version " + k.Release + " " + k.Builder + " " + k.Version + "\n"
+		if got, _ := runLine(s, "cat /proc/version"); got != want {
+			t.Errorf("%s: /proc/version = %q, want %q", d.Slug, got, want)
+		}
+	}
 }

@@ -9,7 +9,7 @@ import (
 // the distro's motd and sshd's "Last login" line. It also records this
 // login as the user's last one.
 func (s *Session) LoginBanner() string {
-	d := s.d
+	d, k := s.d, s.sys.kernel()
 	var b strings.Builder
 	switch s.sys.Distro {
 	case "debian", "kali":
@@ -17,14 +17,14 @@ func (s *Session) LoginBanner() string {
 		if d.kali {
 			name = "Kali GNU/Linux"
 		}
-		b.WriteString("Linux " + s.sys.Hostname + " " + d.release + " " + d.version + " x86_64\n\n" +
+		b.WriteString("Linux " + s.sys.Hostname + " " + k.Release + " " + k.Version + " x86_64\n\n" +
 			"The programs included with the " + name + " system are free software;\n" +
 			"the exact distribution terms for each program are described in the\n" +
 			"individual files in /usr/share/doc/*/copyright.\n\n" +
 			name + " comes with ABSOLUTELY NO WARRANTY, to the extent\npermitted by applicable law.\n")
 	case "ubuntu22", "ubuntu20":
 		pretty := strings.TrimSuffix(strings.TrimSpace(d.issue), `\n \l`)
-		b.WriteString("Welcome to " + strings.TrimSpace(pretty) + " (GNU/Linux " + d.release + " x86_64)\n\n" +
+		b.WriteString("Welcome to " + strings.TrimSpace(pretty) + " (GNU/Linux " + k.Release + " x86_64)\n\n" +
 			" * Documentation:  https://help.ubuntu.com\n * Management:     https://landscape.canonical.com\n" +
 			" * Support:        https://ubuntu.com/pro\n\n")
 	case "alpine":

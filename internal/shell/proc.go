@@ -157,13 +157,13 @@ func virtualFile(f *FS, p string) []byte {
 	}
 	sys := f.sys
 	m := sys.machine()
-	d := sys.distro()
 	up := time.Since(f.boot).Seconds()
 	switch p {
 	case "/proc/uptime":
 		return fmt.Appendf(nil, "%.2f %.2f\n", up, up*float64(m.cores)*0.97)
 	case "/proc/version":
-		return fmt.Appendf(nil, "Linux version %s %s %s\n", d.release, d.procVersion, d.version)
+		k := sys.kernel()
+		return fmt.Appendf(nil, "Linux version %s %s %s\n", k.Release, k.Builder, k.Version)
 	case "/proc/loadavg":
 		return fmt.Appendf(nil, "0.%02d 0.%02d 0.%02d 1/%d %d\n", hashN(sys.Hostname, 10), hashN(sys.Hostname+"5", 8), hashN(sys.Hostname+"15", 6), 120+hashN(sys.Hostname, 30), f.nextPID)
 	case "/proc/meminfo":

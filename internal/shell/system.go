@@ -9,6 +9,8 @@ package shell
 import (
 	"strings"
 	"time"
+
+	"decnet/internal/archetype"
 )
 
 // System describes the machine a shell pretends to run on.
@@ -39,6 +41,10 @@ func (s System) normalize() System {
 
 func (s System) distro() *distro { return distros[s.normalize().Distro] }
 
+// kernel comes from the archetype catalogue, not the distro table, because
+// other services of the decky (redis INFO) show it too and must agree.
+func (s System) kernel() archetype.Kernel { return archetype.KernelOf(s.normalize().Distro) }
+
 // ShortHostname is the hostname up to its first dot, as bash's \h.
 func (s System) ShortHostname() string {
 	h, _, _ := strings.Cut(s.Hostname, ".")
@@ -47,23 +53,20 @@ func (s System) ShortHostname() string {
 
 // distro holds what differs between distributions.
 type distro struct {
-	osRelease   string
-	issue       string
-	release     string // uname -r
-	version     string // uname -v
-	procVersion string // /proc/version after "Linux version <release> "
-	rhel        bool   // [user@host dir]$ prompt
-	ash         bool   // busybox ash instead of bash
-	lineNo      bool   // bash >= 5.1 says "bash: line 1:" in -c errors
-	user        string // the default non-root account
-	userGroups  string // its supplementary groups (comma list of names)
-	sshVersion  string // ssh -V
-	ifconfig    bool   // net-tools installed
-	lang        string
-	kali        bool   // kali's two-line prompt
-	selinux     bool   // ls -l shows a '.' for the SELinux context
-	bash        string // $BASH_VERSION
-	procps4     bool   // procps-ng 4 (wider free columns)
+	osRelease  string
+	issue      string
+	rhel       bool   // [user@host dir]$ prompt
+	ash        bool   // busybox ash instead of bash
+	lineNo     bool   // bash >= 5.1 says "bash: line 1:" in -c errors
+	user       string // the default non-root account
+	userGroups string // its supplementary groups (comma list of names)
+	sshVersion string // ssh -V
+	ifconfig   bool   // net-tools installed
+	lang       string
+	kali       bool   // kali's two-line prompt
+	selinux    bool   // ls -l shows a '.' for the SELinux context
+	bash       string // $BASH_VERSION
+	procps4    bool   // procps-ng 4 (wider free columns)
 }
 
 var distros = map[string]*distro{
@@ -80,15 +83,12 @@ HOME_URL="https://www.debian.org/"
 SUPPORT_URL="https://www.debian.org/support"
 BUG_REPORT_URL="https://bugs.debian.org/"
 `,
-		issue:       "Debian GNU/Linux 12 \\n \\l\n\n",
-		release:     "6.1.0-28-amd64",
-		version:     "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)",
-		procVersion: "(debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40)",
-		lineNo:      true,
-		user:        "admin",
-		userGroups:  "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev",
-		sshVersion:  "OpenSSH_9.2p1 Debian-2+deb12u10, OpenSSL 3.0.17 1 Jul 2025",
-		lang:        "en_US.UTF-8",
+		issue:      "Debian GNU/Linux 12 \\n \\l\n\n",
+		lineNo:     true,
+		user:       "admin",
+		userGroups: "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev",
+		sshVersion: "OpenSSH_9.2p1 Debian-2+deb12u10, OpenSSL 3.0.17 1 Jul 2025",
+		lang:       "en_US.UTF-8",
 	},
 	"ubuntu22": {
 		bash: "5.1.16(1)-release",
@@ -105,15 +105,12 @@ BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
 PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
 UBUNTU_CODENAME=jammy
 `,
-		issue:       "Ubuntu 22.04.5 LTS \\n \\l\n\n",
-		release:     "5.15.0-126-generic",
-		version:     "#136-Ubuntu SMP Wed Nov 6 10:38:22 UTC 2024",
-		procVersion: "(buildd@lcy02-amd64-062) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38)",
-		lineNo:      true,
-		user:        "ubuntu",
-		userGroups:  "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev,lxd",
-		sshVersion:  "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13, OpenSSL 3.0.2 15 Mar 2022",
-		lang:        "C.UTF-8",
+		issue:      "Ubuntu 22.04.5 LTS \\n \\l\n\n",
+		lineNo:     true,
+		user:       "ubuntu",
+		userGroups: "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev,lxd",
+		sshVersion: "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13, OpenSSL 3.0.2 15 Mar 2022",
+		lang:       "C.UTF-8",
 	},
 	"ubuntu20": {
 		bash: "5.0.17(1)-release",
@@ -130,14 +127,11 @@ PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-poli
 VERSION_CODENAME=focal
 UBUNTU_CODENAME=focal
 `,
-		issue:       "Ubuntu 20.04.6 LTS \\n \\l\n\n",
-		release:     "5.4.0-200-generic",
-		version:     "#220-Ubuntu SMP Fri Sep 27 13:19:16 UTC 2024",
-		procVersion: "(buildd@lcy02-amd64-106) (gcc version 9.4.0 (Ubuntu 9.4.0-1ubuntu1~20.04.2))",
-		user:        "ubuntu",
-		userGroups:  "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev,lxd",
-		sshVersion:  "OpenSSH_8.2p1 Ubuntu-4ubuntu0.13, OpenSSL 1.1.1f  31 Mar 2020",
-		lang:        "C.UTF-8",
+		issue:      "Ubuntu 20.04.6 LTS \\n \\l\n\n",
+		user:       "ubuntu",
+		userGroups: "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,netdev,lxd",
+		sshVersion: "OpenSSH_8.2p1 Ubuntu-4ubuntu0.13, OpenSSL 1.1.1f  31 Mar 2020",
+		lang:       "C.UTF-8",
 	},
 	"rocky9": {
 		bash:    "5.1.8(1)-release",
@@ -162,16 +156,13 @@ ROCKY_SUPPORT_PRODUCT_VERSION="9.5"
 REDHAT_SUPPORT_PRODUCT="Rocky Linux"
 REDHAT_SUPPORT_PRODUCT_VERSION="9.5"
 `,
-		issue:       "\\S\nKernel \\r on an \\m\n\n",
-		release:     "5.14.0-503.14.1.el9_5.x86_64",
-		version:     "#1 SMP PREEMPT_DYNAMIC Fri Nov 15 12:04:32 UTC 2024",
-		procVersion: "(mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) (gcc (GCC) 11.5.0 20240719 (Red Hat 11.5.0-2), GNU ld version 2.35.2-54.el9)",
-		rhel:        true,
-		lineNo:      true,
-		user:        "rocky",
-		userGroups:  "wheel",
-		sshVersion:  "OpenSSH_8.7p1, OpenSSL 3.2.2 4 Jun 2024",
-		lang:        "C.UTF-8",
+		issue:      "\\S\nKernel \\r on an \\m\n\n",
+		rhel:       true,
+		lineNo:     true,
+		user:       "rocky",
+		userGroups: "wheel",
+		sshVersion: "OpenSSH_8.7p1, OpenSSL 3.2.2 4 Jun 2024",
+		lang:       "C.UTF-8",
 	},
 	"centos7": {
 		bash:    "4.2.46(2)-release",
@@ -193,15 +184,12 @@ REDHAT_SUPPORT_PRODUCT="centos"
 REDHAT_SUPPORT_PRODUCT_VERSION="7"
 
 `,
-		issue:       "\\S\nKernel \\r on an \\m\n\n",
-		release:     "3.10.0-1160.119.1.el7.x86_64",
-		version:     "#1 SMP Tue Jun 4 14:43:51 UTC 2024",
-		procVersion: "(mockbuild@kbuilder.bsys.centos.org) (gcc version 4.8.5 20150623 (Red Hat 4.8.5-44) (GCC) )",
-		rhel:        true,
-		user:        "centos",
-		userGroups:  "wheel",
-		sshVersion:  "OpenSSH_7.4p1, OpenSSL 1.0.2k-fips  26 Jan 2017",
-		lang:        "en_US.UTF-8",
+		issue:      "\\S\nKernel \\r on an \\m\n\n",
+		rhel:       true,
+		user:       "centos",
+		userGroups: "wheel",
+		sshVersion: "OpenSSH_7.4p1, OpenSSL 1.0.2k-fips  26 Jan 2017",
+		lang:       "en_US.UTF-8",
 	},
 	"alpine": {
 		bash: "",
@@ -212,15 +200,12 @@ PRETTY_NAME="Alpine Linux v3.19"
 HOME_URL="https://alpinelinux.org/"
 BUG_REPORT_URL="https://gitlab.alpinelinux.org/alpine/aports/-/issues"
 `,
-		issue:       "Welcome to Alpine Linux 3.19\nKernel \\r on an \\m (\\l)\n\n",
-		release:     "6.6.58-0-lts",
-		version:     "#1-Alpine SMP PREEMPT_DYNAMIC Tue, 22 Oct 2024 11:09:08 +0000",
-		procVersion: "(buildozer@build-3-19-x86_64) (gcc (Alpine 13.2.1_git20231014) 13.2.1 20231014, GNU ld (GNU Binutils) 2.41)",
-		ash:         true,
-		user:        "alpine",
-		userGroups:  "wheel",
-		sshVersion:  "OpenSSH_9.6p1, OpenSSL 3.1.7 3 Sep 2024",
-		ifconfig:    true,
+		issue:      "Welcome to Alpine Linux 3.19\nKernel \\r on an \\m (\\l)\n\n",
+		ash:        true,
+		user:       "alpine",
+		userGroups: "wheel",
+		sshVersion: "OpenSSH_9.6p1, OpenSSL 3.1.7 3 Sep 2024",
+		ifconfig:   true,
 	},
 	"fedora": {
 		procps4: true,
@@ -248,16 +233,13 @@ SUPPORT_END=2024-11-12
 VARIANT="Server Edition"
 VARIANT_ID=server
 `,
-		issue:       "\\S\nKernel \\r on an \\m (\\l)\n\n",
-		release:     "6.11.9-100.fc39.x86_64",
-		version:     "#1 SMP PREEMPT_DYNAMIC Sun Nov 17 18:52:19 UTC 2024",
-		procVersion: "(mockbuild@a6ad1ae0d13a4fa5b0e5b1a8b0c57c02) (gcc (GCC) 13.3.1 20240913 (Red Hat 13.3.1-3), GNU ld version 2.40-14.fc39)",
-		rhel:        true,
-		lineNo:      true,
-		user:        "fedora",
-		userGroups:  "wheel",
-		sshVersion:  "OpenSSH_9.3p1, OpenSSL 3.1.4 24 Oct 2023",
-		lang:        "C.UTF-8",
+		issue:      "\\S\nKernel \\r on an \\m (\\l)\n\n",
+		rhel:       true,
+		lineNo:     true,
+		user:       "fedora",
+		userGroups: "wheel",
+		sshVersion: "OpenSSH_9.3p1, OpenSSL 3.1.4 24 Oct 2023",
+		lang:       "C.UTF-8",
 	},
 	"kali": {
 		procps4: true,
@@ -274,17 +256,14 @@ SUPPORT_URL="https://forums.kali.org/"
 BUG_REPORT_URL="https://bugs.kali.org/"
 ANSI_COLOR="1;31"
 `,
-		issue:       "Kali GNU/Linux Rolling \\n \\l\n\n",
-		release:     "6.12.25-amd64",
-		version:     "#1 SMP PREEMPT_DYNAMIC Kali 6.12.25-1kali1 (2025-04-30)",
-		procVersion: "(devel@kali.org) (x86_64-linux-gnu-gcc-14 (Debian 14.2.0-19) 14.2.0, GNU ld (GNU Binutils for Debian) 2.44)",
-		lineNo:      true,
-		user:        "kali",
-		userGroups:  "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,users,netdev,bluetooth,scanner,wireshark,kaboxer",
-		sshVersion:  "OpenSSH_10.0p2 Debian-5, OpenSSL 3.5.0 8 Apr 2025",
-		ifconfig:    true,
-		lang:        "en_US.UTF-8",
-		kali:        true,
+		issue:      "Kali GNU/Linux Rolling \\n \\l\n\n",
+		lineNo:     true,
+		user:       "kali",
+		userGroups: "adm,dialout,cdrom,floppy,sudo,audio,dip,video,plugdev,users,netdev,bluetooth,scanner,wireshark,kaboxer",
+		sshVersion: "OpenSSH_10.0p2 Debian-5, OpenSSL 3.5.0 8 Apr 2025",
+		ifconfig:   true,
+		lang:       "en_US.UTF-8",
+		kali:       true,
 	},
 	"arch": {
 		procps4: true,
@@ -301,20 +280,12 @@ BUG_REPORT_URL="https://gitlab.archlinux.org/groups/archlinux/-/issues"
 PRIVACY_POLICY_URL="https://terms.archlinux.org/docs/privacy-policy/"
 LOGO=archlinux-logo
 `,
-		issue:       "Arch Linux \\r (\\l)\n\n",
-		release:     "6.14.6-arch1-1",
-		version:     "#1 SMP PREEMPT_DYNAMIC Fri, 09 May 2025 17:36:18 +0000",
-		procVersion: "(linux@archlinux) (gcc (GCC) 15.1.1 20250425, GNU ld (GNU Binutils) 2.44.0)",
-		rhel:        true,
-		lineNo:      true,
-		user:        "arch",
-		userGroups:  "wheel",
-		sshVersion:  "OpenSSH_10.0p2, OpenSSL 3.5.0 8 Apr 2025",
-		lang:        "en_US.UTF-8",
+		issue:      "Arch Linux \\r (\\l)\n\n",
+		rhel:       true,
+		lineNo:     true,
+		user:       "arch",
+		userGroups: "wheel",
+		sshVersion: "OpenSSH_10.0p2, OpenSSL 3.5.0 8 Apr 2025",
+		lang:       "en_US.UTF-8",
 	},
-}
-
-// Distros lists the distro slugs the shell knows.
-func Distros() []string {
-	return []string{"debian", "ubuntu22", "ubuntu20", "rocky9", "centos7", "alpine", "fedora", "kali", "arch"}
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/hex"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,12 +54,7 @@ type server struct{ emit event.Emitter }
 
 // Serve implements service.Server.
 func (s *server) Serve(ctx context.Context, ls service.Listeners) error {
-	var wg sync.WaitGroup
-	for _, ln := range ls.TCP {
-		wg.Go(func() { service.ServeTCP(ctx, ln, s.emit, limits, s.handle) })
-	}
-	wg.Wait()
-	return nil
+	return service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, _ int, c *service.Conn) { s.handle(ctx, c) })
 }
 
 func (s *server) handle(ctx context.Context, c *service.Conn) {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"decnet/internal/event"
@@ -83,27 +82,13 @@ func NewServer(cfg service.Config) (*Server, error) {
 
 // Serve serves every TCP listener until ctx is done.
 func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ls.TCP))
-	for port, ln := range ls.TCP {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- service.ServeTCP(ctx, ln, s.emit, limits, func(ctx context.Context, c *service.Conn) {
-				s.ServeConn(ctx, c, port)
-			})
-		}()
-	}
-	wg.Wait()
-	close(errs)
+	err := service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, port int, c *service.Conn) {
+		s.ServeConn(ctx, c, port)
+	})
 	if s.site.root != nil {
 		s.site.root.Close()
 	}
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
+	return err
 }
 
 // ServeConn speaks HTTP/1.x on c, which arrived on the declared port,

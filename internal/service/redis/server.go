@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/service"
 )
@@ -480,28 +481,29 @@ func newHostFacts(h service.Host, p *Persona, now time.Time) hostFacts {
 	}
 }
 
-// distroFacts returns a kernel line for INFO's os: field and the compiler
-// that built the distro's redis-server package.
+// distroFacts returns INFO's os: line, from the kernel the decky's shell
+// shows too, and the compiler that built the distro's redis-server package.
 func distroFacts(distro string) (kernel, gcc string) {
+	kernel = "Linux " + archetype.KernelOf(distro).Release + " x86_64"
 	switch distro {
 	case "ubuntu22":
-		return "Linux 5.15.0-126-generic x86_64", "11.4.0"
+		return kernel, "11.4.0"
 	case "ubuntu20":
-		return "Linux 5.4.0-200-generic x86_64", "9.4.0"
+		return kernel, "9.4.0"
 	case "rocky9":
-		return "Linux 5.14.0-503.14.1.el9_5.x86_64 x86_64", "11.5.0"
+		return kernel, "11.5.0"
 	case "centos7":
-		return "Linux 3.10.0-1160.119.1.el7.x86_64 x86_64", "4.8.5"
+		return kernel, "4.8.5"
 	case "alpine":
-		return "Linux 6.6.58-0-lts x86_64", "13.2.1"
+		return kernel, "13.2.1"
 	case "fedora":
-		return "Linux 6.11.8-100.fc39.x86_64 x86_64", "13.3.1"
+		return kernel, "13.3.1"
 	case "kali":
-		return "Linux 6.11.2-amd64 x86_64", "14.2.0"
+		return kernel, "14.2.0"
 	case "arch":
-		return "Linux 6.12.1-arch1-1 x86_64", "14.2.1"
+		return kernel, "14.2.1"
 	}
-	return "Linux 6.1.0-28-amd64 x86_64", "12.2.0"
+	return kernel, "12.2.0"
 }
 
 // hexDigest makes a 40-hex id, like Redis's run ids, stable for a boot.

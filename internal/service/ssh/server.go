@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -91,23 +92,11 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 
 // Serve accepts ssh connections on every TCP listener until ctx is done.
 func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ls.TCP))
-	for _, ln := range ls.TCP {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- service.ServeTCP(ctx, ln, s.cfg.Emit, s.Limits, s.handle)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
+	err := service.ServeTCPPorts(ctx, ls, s.cfg.Emit, s.Limits, func(ctx context.Context, _ int, c *service.Conn) {
+		s.handle(ctx, c)
+	})
 	s.fs.Flush()
-	return errors.Join(all...)
+	return err
 }
 
 func (s *Server) emit(typ string, sev event.Severity, fields map[string]string, extra map[string]string) {
@@ -120,6 +109,10 @@ func (s *Server) emit(typ string, sev event.Severity, fields map[string]string, 
 	}
 	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: f})
 }
+
+// maxSessions is sshd's default MaxSessions: open session channels per
+// connection.
+const maxSessions = 10
 
 // handle runs one connection: identification exchange with sshd's checks,
 // then x/crypto's handshake and authentication, then channels.
@@ -165,16 +158,25 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 	user := sc.User()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// Each session holds a goroutine and a shell; sshd's MaxSessions keeps
+	// one connection from opening them without bound.
+	var sessions atomic.Int32
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":
+			if sessions.Load() >= maxSessions {
+				nc.Reject(gossh.Prohibited, "open failed")
+				continue
+			}
 			ch, creqs, err := nc.Accept()
 			if err != nil {
 				continue
 			}
+			sessions.Add(1)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer sessions.Add(-1)
 				s.session(ctx, ch, creqs, user, fields)
 			}()
 		case "direct-tcpip":

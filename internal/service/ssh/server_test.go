@@ -354,3 +354,38 @@ func TestRealClient(t *testing.T) {
 		return false
 	})
 }
+
+// TestMaxSessions checks that one connection cannot hold more than sshd's
+// MaxSessions open session channels, and that a closed one frees its slot.
+func TestMaxSessions(t *testing.T) {
+	ts := start(t, "127.77.0.10", "debian", &Persona{Password: "hunter2"}, "")
+	c, err := dial(t, ts.addr, "root", "hunter2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var open []*gossh.Session
+	for range maxSessions {
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatalf("session %d: %v", len(open)+1, err)
+		}
+		open = append(open, s)
+	}
+	if s, err := c.NewSession(); err == nil {
+		s.Close()
+		t.Fatalf("session %d accepted", maxSessions+1)
+	}
+	open[0].Close()
+	testutil.Eventually(t, "a freed session slot", func() bool {
+		s, err := c.NewSession()
+		if err != nil {
+			return false
+		}
+		s.Close()
+		return true
+	})
+	for _, s := range open[1:] {
+		s.Close()
+	}
+}
