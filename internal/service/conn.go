@@ -211,16 +211,26 @@ func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limi
 		}
 	})
 	defer stop()
+	var backoff time.Duration
 	for {
 		nc, err := wl.Accept()
 		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				// Out of descriptors, or a peer that reset before accept:
+				// wait and go on, as net/http does, rather than leave the
+				// port dead for the rest of the run.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				select {
+				case <-time.After(backoff):
+					continue
+				case <-ctx.Done():
+				}
+			}
 			cancel()
 			wg.Wait()
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
+			return nil
 		}
+		backoff = 0
 		c := nc.(*Conn)
 		mu.Lock()
 		open[c] = struct{}{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,4 +168,46 @@ func TestServeTCPPortsTellsDeclaredPort(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("ServeTCPPorts did not return after cancel")
 	}
+}
+
+// flakyListener fails its first Accepts the way a process out of file
+// descriptors does.
+type flakyListener struct {
+	net.Listener
+	fails int
+}
+
+func (f *flakyListener) Accept() (net.Conn, error) {
+	if f.fails > 0 {
+		f.fails--
+		return nil, syscall.EMFILE
+	}
+	return f.Listener.Accept()
+}
+
+// TestServeTCPSurvivesAcceptErrors: a failing accept must not leave the
+// port dead for the rest of the run.
+func TestServeTCPSurvivesAcceptErrors(t *testing.T) {
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		ServeTCP(ctx, &flakyListener{Listener: ln, fails: 3}, &testutil.Events{}, DefaultLimits, func(ctx context.Context, c *Conn) {
+			served <- struct{}{}
+		})
+		close(done)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection served after accept errors")
+	}
+	cancel()
+	<-done
 }

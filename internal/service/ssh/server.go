@@ -145,7 +145,7 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 	}}
 	ic := newIdentConn(c, banner, raw, sniff)
 	conf := s.base
-	s.authCallbacks(&conf, fields)
+	s.authCallbacks(ctx, &conf, fields)
 	sc, chans, reqs, err := gossh.NewServerConn(ic, &conf)
 	if err != nil {
 		return
@@ -207,7 +207,7 @@ func hostkeysPayload(blobs [][]byte) []byte {
 }
 
 // authCallbacks records every attempt and accepts the persona's logins.
-func (s *Server) authCallbacks(conf *gossh.ServerConfig, fields map[string]string) {
+func (s *Server) authCallbacks(ctx context.Context, conf *gossh.ServerConfig, fields map[string]string) {
 	record := func(meta gossh.ConnMetadata, method string, ok bool, extra map[string]string) {
 		f := map[string]string{event.FieldUsername: truncate(meta.User(), 256), event.FieldMethod: method,
 			event.FieldSuccess: strconv.FormatBool(ok)}
@@ -226,7 +226,7 @@ func (s *Server) authCallbacks(conf *gossh.ServerConfig, fields map[string]strin
 		if ok {
 			return &gossh.Permissions{}, nil
 		}
-		s.failDelay()
+		s.failDelay(ctx)
 		return nil, errors.New("denied")
 	}
 	conf.PublicKeyCallback = func(meta gossh.ConnMetadata, key gossh.PublicKey) (*gossh.Permissions, error) {
@@ -244,7 +244,7 @@ func (s *Server) authCallbacks(conf *gossh.ServerConfig, fields map[string]strin
 			if ok {
 				return &gossh.Permissions{}, nil
 			}
-			s.failDelay()
+			s.failDelay(ctx)
 			return nil, errors.New("denied")
 		}
 	}
@@ -299,7 +299,7 @@ func (s *Server) saveBound() {
 	}
 }
 
-func (s *Server) failDelay() {
+func (s *Server) failDelay(ctx context.Context) {
 	d := s.FailDelay
 	if d <= 0 {
 		return
@@ -308,7 +308,13 @@ func (s *Server) failDelay() {
 	if err == nil {
 		d = d*3/4 + time.Duration(n.Int64())
 	}
-	time.Sleep(d)
+	// Shutting down ends the pause: a stop must not wait on attackers.
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func truncate(s string, n int) string {
