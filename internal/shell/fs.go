@@ -1,14 +1,10 @@
 package shell
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"decnet/internal/archetype"
 )
 
 // Size limits of a decky's filesystem. They are variables so tests can lower
@@ -71,6 +69,7 @@ func (n *Node) Size() int64 {
 type FS struct {
 	dir string
 	sys System
+	art *artifacts
 
 	mu    sync.RWMutex
 	nodes map[string]*Node
@@ -85,9 +84,10 @@ type FS struct {
 	nextPID  int
 }
 
-// snapshot is the persisted form of an FS.
+// snapshot is the persisted form of an FS. The boot time is not in it:
+// it is recomputed at every Open (see System.Boot), so a snapshot written
+// by an older version, which held a random boot time, simply loses it.
 type snapshot struct {
-	Boot  time.Time            `json:"boot"`
 	Nodes map[string]*Node     `json:"nodes"`
 	Last  map[string]lastLogin `json:"lastlog,omitempty"`
 }
@@ -106,8 +106,15 @@ func Open(dir string, sys System) (*FS, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("shell: %w", err)
 	}
+	art, err := openArtifacts(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		return nil, err
+	}
 	sys = sys.normalize()
-	f := &FS{dir: dir, sys: sys, nodes: map[string]*Node{}}
+	f := &FS{dir: dir, sys: sys, art: art, nodes: map[string]*Node{}, boot: sys.Boot}
+	if f.boot.IsZero() {
+		f.boot = archetype.Boot(sys.Hostname, time.Now())
+	}
 	b, err := os.ReadFile(filepath.Join(dir, snapshotName))
 	switch {
 	case err == nil:
@@ -116,7 +123,6 @@ func Open(dir string, sys System) (*FS, error) {
 			return nil, fmt.Errorf("shell: read snapshot: %w", err)
 		}
 		f.nodes = snap.Nodes
-		f.boot = snap.Boot
 		f.last = snap.Last
 		if f.nodes == nil || f.nodes["/"] == nil {
 			return nil, fmt.Errorf("shell: snapshot %s has no root", dir)
@@ -124,11 +130,8 @@ func Open(dir string, sys System) (*FS, error) {
 		for _, n := range f.nodes {
 			f.total += int64(len(n.Data))
 		}
+		f.rebooted()
 	case errors.Is(err, os.ErrNotExist):
-		f.boot = sys.Boot
-		if f.boot.IsZero() {
-			f.boot = time.Now().Add(-randDuration(3*24*time.Hour, 60*24*time.Hour)).Truncate(time.Second)
-		}
 		seed(f, sys)
 		seedLastLogin(f, f.boot.Add(2*time.Hour+17*time.Minute))
 		f.dirty = true
@@ -138,14 +141,31 @@ func Open(dir string, sys System) (*FS, error) {
 	default:
 		return nil, fmt.Errorf("shell: %w", err)
 	}
-	if !sys.Boot.IsZero() {
-		f.boot = sys.Boot
-	}
 	if f.last == nil {
 		f.last = map[string]lastLogin{}
 	}
 	f.nextPID = 1000 + int(time.Since(f.boot)/(37*time.Second))%28000
 	return f, nil
+}
+
+// bootMounts are the kernel and tmpfs mounts a boot recreates: their
+// directories carry the boot time, as on a real machine.
+var bootMounts = []string{"/proc", "/sys", "/dev", "/run"}
+
+// rebooted dates the boot-time mounts of a loaded filesystem at the current
+// boot, which is later than the one they were seeded with once the decky has
+// gone through a reboot cycle.
+func (f *FS) rebooted() {
+	paths := append([]string(nil), bootMounts...)
+	for _, name := range procFiles {
+		paths = append(paths, "/proc/"+name)
+	}
+	for _, p := range paths {
+		if n := f.nodes[p]; n != nil && n.MTime.Before(f.boot) {
+			n.MTime = f.boot
+			f.dirty = true
+		}
+	}
 }
 
 // System returns the machine the filesystem belongs to.
@@ -165,7 +185,7 @@ func (f *FS) flushLocked() error {
 	if !f.dirty {
 		return nil
 	}
-	b, err := json.Marshal(snapshot{Boot: f.boot, Nodes: f.nodes, Last: f.last})
+	b, err := json.Marshal(snapshot{Nodes: f.nodes, Last: f.last})
 	if err != nil {
 		return fmt.Errorf("shell: snapshot: %w", err)
 	}
@@ -208,40 +228,6 @@ func writeAtomic(name string, b []byte) error {
 		return fmt.Errorf("shell: %w", err)
 	}
 	return nil
-}
-
-// storeArtifact keeps a copy of bytes an attacker wrote, named like the
-// original's captures, and returns the stored name.
-func (f *FS) storeArtifact(p string, data []byte, now time.Time) (sum, stored string, err error) {
-	h := sha256.Sum256(data)
-	sum = hex.EncodeToString(h[:])
-	base := path.Base(p)
-	base = strings.Map(func(r rune) rune {
-		if r == '/' || r == 0 || r == '\\' {
-			return '_'
-		}
-		return r
-	}, base)
-	if len(base) > 64 {
-		base = base[:64]
-	}
-	stored = now.UTC().Format("2006-01-02T15:04:05Z") + "_" + sum[:12] + "_" + base
-	adir := filepath.Join(f.dir, "artifacts")
-	if err := os.MkdirAll(adir, 0o700); err != nil {
-		return sum, "", fmt.Errorf("shell: %w", err)
-	}
-	if err := writeAtomic(filepath.Join(adir, stored), data); err != nil {
-		return sum, "", err
-	}
-	return sum, stored, nil
-}
-
-func randDuration(lo, hi time.Duration) time.Duration {
-	n, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo)))
-	if err != nil {
-		return lo
-	}
-	return lo + time.Duration(n.Int64())
 }
 
 // --- path resolution (callers hold f.mu) ---

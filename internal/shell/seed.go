@@ -34,10 +34,9 @@ func seed(f *FS, sys System) {
 	f.nodes["/root"].Mode = fs.ModeDir | 0o700
 	f.nodes["/proc"].Mode = fs.ModeDir | 0o555
 	f.nodes["/sys"].Mode = fs.ModeDir | 0o555
-	f.nodes["/proc"].MTime = f.boot
-	f.nodes["/sys"].MTime = f.boot
-	f.nodes["/dev"].MTime = f.boot
-	f.nodes["/run"].MTime = f.boot
+	for _, p := range bootMounts {
+		f.nodes[p].MTime = f.boot
+	}
 	dir("/tmp", fs.ModeSticky|0o777, 0, 0, f.boot)
 	dir("/var/tmp", fs.ModeSticky|0o777, 0, 0, recent)
 	dir("/dev/shm", fs.ModeSticky|0o777, 0, 0, f.boot)

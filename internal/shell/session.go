@@ -30,12 +30,16 @@ type Hooks struct {
 }
 
 // FileWrite describes a file an attacker wrote. The bytes are also stored
-// under the filesystem's directory, in artifacts/StoredAs.
+// under the filesystem's directory, in artifacts/StoredAs, once per distinct
+// content and while the decky's ArtifactBudget lasts.
 type FileWrite struct {
 	Path     string
 	Size     int64
 	SHA256   string
-	StoredAs string
+	StoredAs string // empty when the bytes were not kept
+	// NotStored says why StoredAs is empty: NotStoredBudget or
+	// NotStoredError.
+	NotStored string
 }
 
 // Download is a fetch attempt.
@@ -418,12 +422,9 @@ func (s *Session) writeAndReport(p string, data []byte, appendTo bool) error {
 	if len(content) == 0 {
 		return nil
 	}
-	sum, stored, err := s.fs.storeArtifact(r, content, now)
-	if err != nil {
-		stored = ""
-	}
+	sum, stored, why := s.fs.art.store(r, content, now)
 	if s.hooks.File != nil {
-		s.hooks.File(FileWrite{Path: r, Size: int64(len(content)), SHA256: sum, StoredAs: stored})
+		s.hooks.File(FileWrite{Path: r, Size: int64(len(content)), SHA256: sum, StoredAs: stored, NotStored: why})
 	}
 	return nil
 }

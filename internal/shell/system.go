@@ -20,9 +20,11 @@ type System struct {
 	// alpine, fedora, kali or arch. Anything else is debian.
 	Distro string
 	IP     string // the address ip/ifconfig show; empty picks 10.0.0.x
-	// Boot is the boot time. Zero picks one a few weeks ago on the first
-	// Open and keeps it with the filesystem, so uptime grows across
-	// sessions and restarts.
+	// Boot is the boot time; a caller that runs other services of the same
+	// decky passes archetype.Boot of the decky's name so they all agree.
+	// Zero uses archetype.Boot of Hostname. Either way it is fixed at Open
+	// and recomputed at the next Open, so uptime grows across sessions and
+	// restarts and drops only when the decky's reboot cycle comes round.
 	Boot time.Time
 }
 

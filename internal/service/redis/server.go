@@ -460,11 +460,10 @@ func newHostFacts(h service.Host, p *Persona, now time.Time) hostFacts {
 		bh.Write([]byte(p.Version + gcc))
 		build = strconv.FormatUint(bh.Sum64(), 16)[:15]
 	}
-	// The fake server restarts every 38 days at a time of its own, so its
-	// uptime keeps growing across restarts of the honeypot.
-	const cycle = 38 * 24 * time.Hour
-	phase := time.Duration(seed % uint64(cycle/time.Second) * uint64(time.Second))
-	start := now.Add(-(time.Duration(now.UnixNano())+phase)%cycle - 2*24*time.Hour).Truncate(time.Second)
+	// redis-server starts with the machine, a few seconds after the boot
+	// every other service of the decky shows, so INFO's uptime never exceeds
+	// the shell's and keeps growing across restarts of the honeypot.
+	start := archetype.Boot(h.Name, now).Add(startDelay(seed))
 	boot := fmt.Sprintf("%d|%d", seed, start.Unix())
 	return hostFacts{
 		seed:          seed,
@@ -479,6 +478,12 @@ func newHostFacts(h service.Host, p *Persona, now time.Time) hostFacts {
 		version:       p.Version,
 		hostname:      h.Hostname,
 	}
+}
+
+// startDelay is how long after boot redis-server came up: systemd starts
+// it once the network is online, 7 to 36 seconds in.
+func startDelay(seed uint64) time.Duration {
+	return time.Duration(7+seed>>8%30) * time.Second
 }
 
 // distroFacts returns INFO's os: line, from the kernel the decky's shell

@@ -17,6 +17,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/service"
 	"decnet/internal/shell"
@@ -67,7 +68,8 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	if hostname == "" {
 		hostname = cfg.Host.Hostname
 	}
-	fsys, err := shell.Open(filepath.Join(cfg.Host.DataDir, "shell"), shell.System{Hostname: hostname, Distro: cfg.Host.Distro, IP: cfg.Host.IP})
+	fsys, err := shell.Open(filepath.Join(cfg.Host.DataDir, "shell"), shell.System{Hostname: hostname, Distro: cfg.Host.Distro, IP: cfg.Host.IP,
+		Boot: archetype.Boot(cfg.Host.Name, time.Now())})
 	if err != nil {
 		return nil, err
 	}

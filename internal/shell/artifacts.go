@@ -1,0 +1,150 @@
+package shell
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ArtifactBudget bounds the bytes a decky keeps under <dir>/artifacts, so
+// a loop of appends across sessions cannot fill the disk. It is a variable
+// so tests can lower it; the runtime never changes it.
+var ArtifactBudget int64 = 256 << 20
+
+// Why a write's bytes were not kept (FileWrite.NotStored).
+const (
+	NotStoredBudget = "budget" // the decky's ArtifactBudget is spent
+	NotStoredError  = "error"  // the copy could not be written
+)
+
+// artifactName matches the names store gives (the original's capture
+// names): time, the first 12 hex digits of the sha256, the base name.
+var artifactName = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z_([0-9a-f]{12})_`)
+
+// artifacts is a decky's store of attacker-written bytes: each distinct
+// content is kept once, and the total stays within ArtifactBudget.
+type artifacts struct {
+	dir string
+
+	mu   sync.Mutex
+	used int64             // bytes of every file in dir
+	sums map[string]string // sha256 -> stored name, for files known by content
+	// unhashed are files found at open, by sha256 prefix: hashed only
+	// when a write with that prefix comes, as a 48-bit prefix alone is
+	// cheap to collide and a collision must not hide a new payload.
+	unhashed map[string][]string
+}
+
+// openArtifacts accounts for what an earlier run left in dir.
+func openArtifacts(dir string) (*artifacts, error) {
+	a := &artifacts{dir: dir, sums: map[string]string{}, unhashed: map[string][]string{}}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("shell: artifacts: %w", err)
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".tmp-") { // a copy cut short by a crash
+			os.Remove(filepath.Join(dir, e.Name()))
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		a.used += info.Size()
+		if m := artifactName.FindStringSubmatch(e.Name()); m != nil {
+			a.unhashed[m[1]] = append(a.unhashed[m[1]], e.Name())
+		}
+	}
+	return a, nil
+}
+
+// store keeps a copy of data, written to p at now, unless the same bytes
+// are kept already (their name is returned) or the budget is spent. sum is
+// always the sha256; notStored says why stored is empty.
+func (a *artifacts) store(p string, data []byte, now time.Time) (sum, stored, notStored string) {
+	h := sha256.Sum256(data)
+	sum = hex.EncodeToString(h[:])
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if name := a.find(sum, int64(len(data))); name != "" {
+		return sum, name, ""
+	}
+	if a.used+int64(len(data)) > ArtifactBudget {
+		return sum, "", NotStoredBudget
+	}
+	base := strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 || r == '\\' {
+			return '_'
+		}
+		return r
+	}, path.Base(p))
+	if len(base) > 64 {
+		base = base[:64]
+	}
+	stored = now.UTC().Format("2006-01-02T15:04:05Z") + "_" + sum[:12] + "_" + base
+	if err := os.MkdirAll(a.dir, 0o700); err != nil {
+		return sum, "", NotStoredError
+	}
+	// A same-named file not found by content is other bytes written the
+	// same second to the same base name with a colliding prefix: keep the
+	// first rather than overwrite it.
+	if _, err := os.Lstat(filepath.Join(a.dir, stored)); err == nil {
+		return sum, "", NotStoredError
+	}
+	if err := writeAtomic(filepath.Join(a.dir, stored), data); err != nil {
+		return sum, "", NotStoredError
+	}
+	a.used += int64(len(data))
+	a.sums[sum] = stored
+	return sum, stored, ""
+}
+
+// find returns the name of a kept file with that sha256 and size, hashing
+// files from an earlier run that share its prefix. A file someone removed
+// from the directory is forgotten and its bytes given back. Callers hold
+// a.mu.
+func (a *artifacts) find(sum string, size int64) string {
+	if name, ok := a.sums[sum]; ok {
+		if _, err := os.Stat(filepath.Join(a.dir, name)); err == nil {
+			return name
+		}
+		delete(a.sums, sum)
+		a.used = max(0, a.used-size)
+	}
+	prefix := sum[:12]
+	for len(a.unhashed[prefix]) > 0 {
+		names := a.unhashed[prefix]
+		name := names[len(names)-1]
+		a.unhashed[prefix] = names[:len(names)-1]
+		b, err := os.ReadFile(filepath.Join(a.dir, name))
+		if err != nil {
+			continue
+		}
+		h := sha256.Sum256(b)
+		got := hex.EncodeToString(h[:])
+		if _, dup := a.sums[got]; !dup {
+			a.sums[got] = name
+		}
+		if got == sum {
+			return name
+		}
+	}
+	delete(a.unhashed, prefix)
+	return ""
+}
