@@ -195,7 +195,7 @@ func ConnFields(c net.Conn) map[string]string {
 // ServeTCP accepts connections on ln through Listen and runs handle for
 // each in its own goroutine until ctx is done; it closes ln and waits for
 // the handlers, whose connections it closes, before returning.
-func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limits, handle func(ctx context.Context, c *Conn)) error {
+func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limits, handle func(ctx context.Context, c *Conn)) {
 	wl := Listen(ln, emit, lim)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -228,7 +228,7 @@ func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limi
 			}
 			cancel()
 			wg.Wait()
-			return nil
+			return
 		}
 		backoff = 0
 		c := nc.(*Conn)
@@ -255,22 +255,15 @@ func ServeTCP(ctx context.Context, ln net.Listener, emit event.Emitter, lim Limi
 
 // ServeTCPPorts runs ServeTCP on every TCP listener in ls, telling handle
 // the declared port each connection arrived on (the bound one may differ),
-// and returns when all have stopped, with their errors joined.
-func ServeTCPPorts(ctx context.Context, ls Listeners, emit event.Emitter, lim Limits, handle func(ctx context.Context, port int, c *Conn)) error {
-	errs := make(chan error, len(ls.TCP))
+// and returns when all have stopped.
+func ServeTCPPorts(ctx context.Context, ls Listeners, emit event.Emitter, lim Limits, handle func(ctx context.Context, port int, c *Conn)) {
 	var wg sync.WaitGroup
 	for port, ln := range ls.TCP {
 		wg.Go(func() {
-			errs <- ServeTCP(ctx, ln, emit, lim, func(ctx context.Context, c *Conn) { handle(ctx, port, c) })
+			ServeTCP(ctx, ln, emit, lim, func(ctx context.Context, c *Conn) { handle(ctx, port, c) })
 		})
 	}
 	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
 }
 
 func copyFields(f map[string]string) map[string]string {

@@ -54,7 +54,8 @@ type server struct{ emit event.Emitter }
 
 // Serve implements service.Server.
 func (s *server) Serve(ctx context.Context, ls service.Listeners) error {
-	return service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, _ int, c *service.Conn) { s.handle(ctx, c) })
+	service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, _ int, c *service.Conn) { s.handle(ctx, c) })
+	return nil
 }
 
 func (s *server) handle(ctx context.Context, c *service.Conn) {

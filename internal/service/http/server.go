@@ -82,13 +82,13 @@ func NewServer(cfg service.Config) (*Server, error) {
 
 // Serve serves every TCP listener until ctx is done.
 func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
-	err := service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, port int, c *service.Conn) {
+	service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, port int, c *service.Conn) {
 		s.ServeConn(ctx, c, port)
 	})
 	if s.site.root != nil {
 		s.site.root.Close()
 	}
-	return err
+	return nil
 }
 
 // ServeConn speaks HTTP/1.x on c, which arrived on the declared port,

@@ -146,7 +146,8 @@ func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
 	if !ok {
 		return fmt.Errorf("redis: no listener for port %d", Port)
 	}
-	return service.ServeTCP(ctx, ln, s.cfg.Emit, service.DefaultLimits, s.handle)
+	service.ServeTCP(ctx, ln, s.cfg.Emit, service.DefaultLimits, s.handle)
+	return nil
 }
 
 // deniedBanner is protected mode's refusal, verbatim with its typo.

@@ -94,11 +94,11 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 
 // Serve accepts ssh connections on every TCP listener until ctx is done.
 func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
-	err := service.ServeTCPPorts(ctx, ls, s.cfg.Emit, s.Limits, func(ctx context.Context, _ int, c *service.Conn) {
+	service.ServeTCPPorts(ctx, ls, s.cfg.Emit, s.Limits, func(ctx context.Context, _ int, c *service.Conn) {
 		s.handle(ctx, c)
 	})
 	s.fs.Flush()
-	return err
+	return nil
 }
 
 func (s *Server) emit(typ string, sev event.Severity, fields map[string]string, extra map[string]string) {
