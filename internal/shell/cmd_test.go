@@ -133,7 +133,9 @@ func TestGolden(t *testing.T) {
 			s.Run(context.Background(), tt.line, &out, &out)
 			golden := filepath.Join("testdata", tt.name+".golden")
 			if *update {
-				os.WriteFile(golden, out.Bytes(), 0o644)
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
