@@ -356,3 +356,58 @@ func TestEndToEndRealClients(t *testing.T) {
 		t.Errorf("no clean stop message:\n%s", out)
 	}
 }
+
+// TestFailedStartKeepsFirstPassword: a start that fails (a taken port)
+// must not create the admin account, whose password is shown only once;
+// the next start creates it and prints the password.
+func TestFailedStartKeepsFirstPassword(t *testing.T) {
+	const ip = "127.77.203.10"
+	taken, err := net.Listen("tcp", ip+":6379")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	up := func() (string, error) {
+		cmd := exec.Command(binary, "up", "--data-dir", data, "--listen", freePort(t),
+			"--services", "redis", "--deckies", "1", "--ip-base", ip)
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "DECNET_ADMIN_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		var mu sync.Mutex
+		var out bytes.Buffer
+		cmd.Stdout = &lockedWriter{mu: &mu, w: &out}
+		cmd.Stderr = cmd.Stdout
+		output := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			select {
+			case err := <-done:
+				return output(), err
+			default:
+			}
+			if strings.Contains(output(), "Press Ctrl-C") {
+				cmd.Process.Signal(syscall.SIGINT)
+				return output(), <-done
+			}
+		}
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("decnet up neither started nor failed in 30s:\n%s", output())
+		return "", nil
+	}
+	out, err := up()
+	if err == nil || !strings.Contains(out, "cannot bind "+ip+":6379") {
+		t.Fatalf("start with a taken port: err %v\n%s", err, out)
+	}
+	taken.Close()
+	out, _ = up()
+	if !regexp.MustCompile(`Admin: +user "admin", password \S+`).MatchString(out) {
+		t.Fatalf("the first successful start did not print the admin password:\n%s", out)
+	}
+}

@@ -33,6 +33,7 @@ type upOptions struct {
 	distros    []string
 	ipBase     string
 	portOffset int
+	shiftPorts bool
 	listen     string
 	dataDir    string
 	seed       int64
@@ -72,6 +73,7 @@ The first start creates the admin user and prints its password once
 	f.StringSliceVar(&o.distros, "distro", nil, "distros cycled across the deckies (see decnet distros)")
 	f.StringVar(&o.ipBase, "ip-base", fleet.DefaultIPBase.String(), "first decky address; the next deckies take the following ones")
 	f.IntVar(&o.portOffset, "port-offset", 10000, "added to ports below 1024 when they cannot be bound")
+	f.BoolVar(&o.shiftPorts, "shift-ports", false, "serve ports below 1024 at --port-offset even when they could be bound (e.g. when the host's own sshd holds port 22)")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "address of the API")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "where the database, keys and captures are kept")
 	f.Int64Var(&o.seed, "seed", 0, "seed for hostnames and random choices (0: random)")
@@ -155,10 +157,6 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 	if err != nil {
 		return err
 	}
-	created, adminPassword, err := api.SeedAdmin(ctx, repo, log)
-	if err != nil {
-		return err
-	}
 
 	ingestPath := filepath.Join(o.dataDir, "events.json")
 	emitter, err := pipeline.NewFileEmitter(ingestPath, log)
@@ -171,7 +169,7 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 		return err
 	}
 
-	running, err := local.Start(ctx, fl, local.Options{PortOffset: o.portOffset,
+	running, err := local.Start(ctx, fl, local.Options{PortOffset: o.portOffset, ForceOffset: o.shiftPorts,
 		DataDir: filepath.Join(o.dataDir, "deckies"), Emit: emitter, Log: log})
 	if err != nil {
 		return err
@@ -181,6 +179,13 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 	var wg sync.WaitGroup
 	var ingestHealth api.WorkerHealth
 	wg.Go(func() { ingestHealth.Run(workers, ingester.Run) })
+	// Services first, so their last events (disconnects) reach the ingest
+	// file; then the ingester, which stores what is left before it returns.
+	stopFleet := func() {
+		running.Stop()
+		stopWorkers()
+		wg.Wait()
+	}
 
 	srv, err := api.New(api.Config{
 		Repo: repo, Logger: log, JWTSecret: secret,
@@ -188,9 +193,15 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 		Checks: []api.Check{{Name: "ingester", Critical: true, Probe: ingestHealth.Check}},
 	})
 	if err != nil {
-		running.Stop()
-		stopWorkers()
-		wg.Wait()
+		stopFleet()
+		return err
+	}
+	// Seeded last, once nothing else can fail the start: the first admin's
+	// password is printed only with the banner, and a start that failed
+	// after creating the account would have lost it.
+	created, adminPassword, err := api.SeedAdmin(ctx, repo, log)
+	if err != nil {
+		stopFleet()
 		return err
 	}
 	hs := &http.Server{
@@ -213,11 +224,7 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 		err = fmt.Errorf("API server: %w", err)
 	}
 	fmt.Fprintln(out, "\nstopping...")
-	// Services first, so their last events (disconnects) reach the ingest
-	// file; then the ingester stores what is left; then the API.
-	running.Stop()
-	stopWorkers()
-	wg.Wait()
+	stopFleet()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := hs.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {

@@ -30,7 +30,8 @@ type Options struct {
 	// bind it (not root and no CAP_NET_BIND_SERVICE).
 	PortOffset int
 	// ForceOffset shifts every port below 1024, even when it could be
-	// bound, so tests behave the same as root and as a user.
+	// bound: for hosts whose own servers hold the real ports, and for
+	// tests that must behave the same as root and as a user.
 	ForceOffset bool
 	// DataDir holds per-decky service state: DataDir/<decky>/<service>.
 	DataDir string
@@ -166,7 +167,7 @@ func prepare(d fleet.Decky, find func() (service.Service, error), opts Options, 
 		addr := net.JoinHostPort(d.IP.String(), strconv.Itoa(port))
 		if err := bind(&in.ls, p, addr); err != nil {
 			closeListeners(in.ls)
-			return in, nil, bindError(d.Name, slug, p, addr, err)
+			return in, nil, bindError(d.Name, slug, p, port, addr, err)
 		}
 		binds = append(binds, Binding{Service: slug, Port: p, Addr: addr})
 	}
@@ -195,11 +196,15 @@ func bind(ls *service.Listeners, p service.Port, addr string) error {
 	return nil
 }
 
-func bindError(decky, slug string, p service.Port, addr string, err error) error {
+func bindError(decky, slug string, p service.Port, bound int, addr string, err error) error {
 	var fix string
 	switch {
+	case errors.Is(err, syscall.EADDRINUSE) && bound == p.Number && p.Number < 1024:
+		// Typically the host's own sshd or web server: a listener on
+		// 0.0.0.0 holds the port on every address, loopback aliases too.
+		fix = fmt.Sprintf("another process listens on port %d (a listener on 0.0.0.0 holds it on every address, e.g. the host's own server): stop it, or run with --shift-ports to serve ports below 1024 at --port-offset", p.Number)
 	case errors.Is(err, syscall.EADDRINUSE):
-		fix = "another process (or another decky) already uses it: stop it, or choose other addresses with --ip-base or another --port-offset"
+		fix = "another process (or another decky) already uses it: stop it, or choose another --port-offset or --ip-base"
 	case errors.Is(err, syscall.EACCES):
 		fix = "ports below 1024 need root or CAP_NET_BIND_SERVICE (sudo setcap cap_net_bind_service=+ep $(which decnet)); or use --port-offset"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
