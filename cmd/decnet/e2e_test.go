@@ -54,6 +54,7 @@ const attackerIP = "127.66.0.9"
 func routeAttacker(t *testing.T, prefix string) bool {
 	t.Helper()
 	route := []string{"local", prefix, "dev", "lo", "src", attackerIP, "table", "local"}
+	exec.Command("ip", append([]string{"route", "del"}, route...)...).Run() // left over by a killed run
 	if out, err := exec.Command("ip", append([]string{"route", "add"}, route...)...).CombinedOutput(); err != nil {
 		t.Logf("cannot route %s from %s (%v: %s); clients without a bind option will come from 127.0.0.1", prefix, attackerIP, err, out)
 		return false
