@@ -154,7 +154,10 @@ func span(from, to int) []int {
 	return s
 }
 
-func TestEmitterToStore(t *testing.T) {
+// emitterSetup gives a test an ingest file path, a store and an emitter
+// writing to that file, all removed when the test ends.
+func emitterSetup(t *testing.T) (string, *store.SQLite, *FileEmitter) {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ingest.json")
 	repo := openStore(t, filepath.Join(dir, "db"))
@@ -162,7 +165,12 @@ func TestEmitterToStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer em.Close()
+	t.Cleanup(func() { em.Close() })
+	return path, repo, em
+}
+
+func TestEmitterToStore(t *testing.T) {
+	path, repo, em := emitterSetup(t)
 	// A slow poll: only the notification can make this fast.
 	g, stop := run(t, path, repo, WithNotify(em.Notify()), WithPollInterval(time.Hour))
 	defer stop()
@@ -264,14 +272,7 @@ func TestLongLineAcrossReads(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "ingest.json")
-	repo := openStore(t, filepath.Join(dir, "db"))
-	em, err := NewFileEmitter(path, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
+	path, repo, em := emitterSetup(t)
 	_, stop := run(t, path, repo)
 	defer stop()
 	for i := range 3 {
