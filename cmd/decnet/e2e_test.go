@@ -63,16 +63,15 @@ func routeAttacker(t *testing.T, prefix string) bool {
 	return true
 }
 
-// node is a running `decnet up`.
+// node is a running `decnet up` or `decnet api`.
 type node struct {
-	t       testing.TB
-	cmd     *exec.Cmd
-	api     string
-	dataDir string
-	mu      sync.Mutex
-	out     bytes.Buffer
-	ports   map[string]string // "decky/service" -> port it listens on
-	done    chan error
+	t     testing.TB
+	cmd   *exec.Cmd
+	api   string
+	mu    sync.Mutex
+	out   bytes.Buffer
+	ports map[string]string // "decky/service" -> port it listens on
+	done  chan error
 }
 
 func freePort(t testing.TB) string {
@@ -88,11 +87,32 @@ func freePort(t testing.TB) string {
 var tableRow = regexp.MustCompile(`^(\S+)\s+(\d+\.\d+\.\d+\.\d+)\s`)
 var binding = regexp.MustCompile(`(\w+) (\d+)/tcp(?: -> (\d+))?`)
 
+// startNode starts `decnet up` with the e2e admin account.
 func startNode(t testing.TB, dataDir, listen string, args ...string) *node {
 	t.Helper()
-	n := &node{t: t, api: "http://" + listen + "/api/v1", dataDir: dataDir, ports: map[string]string{}, done: make(chan error, 1)}
-	n.cmd = exec.Command(binary, append([]string{"up", "--data-dir", dataDir, "--listen", listen}, args...)...)
-	n.cmd.Env = append(os.Environ(), "DECNET_ADMIN_USER=analyst", "DECNET_ADMIN_PASSWORD=e2e-admin-password")
+	env := []string{"DECNET_ADMIN_USER=analyst", "DECNET_ADMIN_PASSWORD=e2e-admin-password"}
+	return startDecnet(t, listen, env, append([]string{"up", "--data-dir", dataDir, "--listen", listen}, args...)...)
+}
+
+// cleanEnv is the test's environment without DECNET_ variables, which
+// would change what the commands under test do.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DECNET_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// startDecnet runs a long-running decnet command (up or api) whose API
+// listens on listen, and waits until it says it is ready.
+func startDecnet(t testing.TB, listen string, env []string, args ...string) *node {
+	t.Helper()
+	n := &node{t: t, api: "http://" + listen + "/api/v1", ports: map[string]string{}, done: make(chan error, 1)}
+	n.cmd = exec.Command(binary, args...)
+	n.cmd.Env = cleanEnv(env...)
 	stdout, err := n.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -133,9 +153,9 @@ func startNode(t testing.TB, dataDir, listen string, args ...string) *node {
 	select {
 	case <-ready:
 	case err := <-n.done:
-		t.Fatalf("decnet up exited: %v\n%s", err, n.output())
+		t.Fatalf("decnet %s exited: %v\n%s", args[0], err, n.output())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("decnet up not ready in 60s:\n%s", n.output())
+		t.Fatalf("decnet %s not ready in 60s:\n%s", args[0], n.output())
 	}
 	return n
 }
@@ -174,28 +194,38 @@ func (n *node) stop() {
 	select {
 	case err := <-n.done:
 		if err != nil {
-			n.t.Fatalf("decnet up exit: %v\n%s", err, n.output())
+			n.t.Fatalf("decnet exit: %v\n%s", err, n.output())
 		}
 	case <-time.After(30 * time.Second):
-		n.t.Fatalf("decnet up did not stop in 30s:\n%s", n.output())
+		n.t.Fatalf("decnet did not stop in 30s:\n%s", n.output())
 	}
 }
 
+// token logs in with the account startNode creates.
 func (n *node) token() string {
 	n.t.Helper()
-	body := `{"username":"analyst","password":"e2e-admin-password"}`
-	resp, err := http.Post(n.api+"/auth/login", "application/json", strings.NewReader(body))
+	tok, _ := n.login("analyst", "e2e-admin-password")
+	return tok
+}
+
+// login returns an access token of the user and whether the user must
+// change the password first.
+func (n *node) login(user, password string) (token string, mustChange bool) {
+	n.t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	resp, err := http.Post(n.api+"/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var tok struct {
-		AccessToken string `json:"access_token"`
+		AccessToken        string `json:"access_token"`
+		MustChangePassword bool   `json:"must_change_password"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		n.t.Fatalf("login: %d %v", resp.StatusCode, err)
+		n.t.Fatalf("login %s: %d %v", user, resp.StatusCode, err)
 	}
-	return tok.AccessToken
+	return tok.AccessToken, tok.MustChangePassword
 }
 
 func (n *node) get(token, path string, out any) {
@@ -371,11 +401,7 @@ func TestFailedStartKeepsFirstPassword(t *testing.T) {
 	up := func() (string, error) {
 		cmd := exec.Command(binary, "up", "--data-dir", data, "--listen", freePort(t),
 			"--services", "redis", "--deckies", "1", "--ip-base", ip)
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "DECNET_ADMIN_") {
-				cmd.Env = append(cmd.Env, kv)
-			}
-		}
+		cmd.Env = cleanEnv()
 		var mu sync.Mutex
 		var out bytes.Buffer
 		cmd.Stdout = &lockedWriter{mu: &mu, w: &out}

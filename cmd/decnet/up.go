@@ -2,27 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"decnet/internal/api"
 	"decnet/internal/fleet"
+	"decnet/internal/mutate"
 	"decnet/internal/pipeline"
 	"decnet/internal/runtime/local"
-	"decnet/internal/store"
 )
 
 type upOptions struct {
@@ -34,9 +30,8 @@ type upOptions struct {
 	ipBase     string
 	portOffset int
 	shiftPorts bool
-	listen     string
-	dataDir    string
 	seed       int64
+	daemonOptions
 }
 
 func upCmd() *cobra.Command {
@@ -74,8 +69,7 @@ The first start creates the admin user and prints its password once
 	f.StringVar(&o.ipBase, "ip-base", fleet.DefaultIPBase.String(), "first decky address; the next deckies take the following ones")
 	f.IntVar(&o.portOffset, "port-offset", 10000, "added to ports below 1024 when they cannot be bound")
 	f.BoolVar(&o.shiftPorts, "shift-ports", false, "serve ports below 1024 at --port-offset even when they could be bound (e.g. when the host's own sshd holds port 22)")
-	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "address of the API")
-	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "where the database, keys and captures are kept")
+	o.daemonOptions.addFlags(f)
 	f.Int64Var(&o.seed, "seed", 0, "seed for hostnames and random choices (0: random)")
 	return cmd
 }
@@ -139,109 +133,47 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	ln, err := net.Listen("tcp", o.listen)
+	d, err := newDaemon(ctx, o.daemonOptions, log)
 	if err != nil {
-		return fmt.Errorf("API address %s: %w (choose another with --listen)", o.listen, err)
+		return err
 	}
-	defer ln.Close()
+	defer d.close()
 
-	repo, err := store.OpenSQLite(ctx, filepath.Join(o.dataDir, "decnet.db"))
+	emitter, err := pipeline.NewFileEmitter(o.ingestPath(), log)
 	if err != nil {
 		return err
 	}
-	defer repo.Close()
-	secret, err := api.LoadOrCreateJWTSecret(o.dataDir)
-	if err != nil {
+	if err := d.startWorkers(emitter.Notify()); err != nil {
+		emitter.Close()
 		return err
 	}
-
-	ingestPath := filepath.Join(o.dataDir, "events.json")
-	emitter, err := pipeline.NewFileEmitter(ingestPath, log)
-	if err != nil {
-		return err
-	}
-	defer emitter.Close()
-	ingester, err := pipeline.NewIngester(ingestPath, repo, pipeline.WithNotify(emitter.Notify()), pipeline.WithLogger(log))
-	if err != nil {
-		return err
-	}
-
 	running, err := local.Start(ctx, fl, local.Options{PortOffset: o.portOffset, ForceOffset: o.shiftPorts,
-		DataDir: filepath.Join(o.dataDir, "deckies"), Emit: emitter, Log: log})
+		DataDir: o.deckiesDir(), Emit: emitter, Log: log})
 	if err != nil {
+		emitter.Close()
 		return err
 	}
-
-	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	var ingestHealth api.WorkerHealth
-	wg.Go(func() { ingestHealth.Run(workers, ingester.Run) })
-	// Services first, so their last events (disconnects) reach the ingest
-	// file; then the ingester, which stores what is left before it returns.
-	stopFleet := func() {
+	// Services stop before the workers, so their last events (disconnects)
+	// reach the ingest file and the ingester stores them before it returns.
+	d.beforeWorkers = append(d.beforeWorkers, func() {
 		running.Stop()
-		stopWorkers()
-		wg.Wait()
-	}
-
-	srv, err := api.New(api.Config{
-		Repo: repo, Logger: log, JWTSecret: secret,
-		Fleet:  func() []api.DeckyInfo { return deckyInfos(running.Deckies()) },
-		Checks: []api.Check{{Name: "ingester", Critical: true, Probe: ingestHealth.Check}},
+		emitter.Close()
 	})
+	engine, err := mutate.New(ctx, running, mutate.Options{Emit: emitter, State: d.repo, Log: log})
 	if err != nil {
-		stopFleet()
 		return err
 	}
-	// Seeded last, once nothing else can fail the start: the first admin's
-	// password is printed only with the banner, and a start that failed
-	// after creating the account would have lost it.
-	created, adminPassword, err := api.SeedAdmin(ctx, repo, log)
-	if err != nil {
-		stopFleet()
-		return err
-	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	apiErr := make(chan error, 1)
-	go func() { apiErr <- hs.Serve(ln) }()
+	d.goWorker("mutator", false, engine.Run, nil)
 
-	printBanner(out, running.Deckies(), o, "http://"+ln.Addr().String(), created, adminPassword)
-
-	select {
-	case <-ctx.Done():
-	case err = <-apiErr:
-		err = fmt.Errorf("API server: %w", err)
-	}
-	fmt.Fprintln(out, "\nstopping...")
-	stopFleet()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if serr := hs.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	return d.serve(ctx, out, &localFleet{fleet: running, engine: engine}, func(url string, admin adminSeed) {
+		printFleet(out, running.Deckies())
+		printAccess(out, o.daemonOptions, url, admin)
+	})
 }
 
-func deckyInfos(ds []local.Decky) []api.DeckyInfo {
-	out := make([]api.DeckyInfo, len(ds))
-	for i, d := range ds {
-		out[i] = api.DeckyInfo{Name: d.Name, IP: d.IP.String(), Services: d.Services, Active: true}
-	}
-	return out
-}
-
-func printBanner(w io.Writer, ds []local.Decky, o upOptions, url string, created bool, password string) {
+// printFleet prints the fleet table: where each decky is and where each
+// of its services listens.
+func printFleet(w io.Writer, ds []local.Decky) {
 	noun := "deckies"
 	if len(ds) == 1 {
 		noun = "decky"
@@ -266,22 +198,4 @@ func printBanner(w io.Writer, ds []local.Decky, o upOptions, url string, created
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s\n", d.Name, d.IP, d.Hostname, kind, d.Distro, strings.Join(svcs, ", "))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nAPI:       %s/api/v1\n", url)
-	switch {
-	case created && password != "":
-		fmt.Fprintf(w, "Admin:     user %q, password %s\n           (shown only now; you must change it at first login)\n", adminUser(), password)
-	case created:
-		fmt.Fprintf(w, "Admin:     user %q with the password from DECNET_ADMIN_PASSWORD\n", adminUser())
-	default:
-		fmt.Fprintln(w, "Admin:     existing users kept (the admin password was printed at the first start)")
-	}
-	fmt.Fprintf(w, "Data:      %s\n", o.dataDir)
-	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
-}
-
-func adminUser() string {
-	if u := os.Getenv("DECNET_ADMIN_USER"); u != "" {
-		return u
-	}
-	return "admin"
 }

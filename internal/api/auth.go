@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/golang-jwt/jwt/v5"
 
 	"decnet/internal/store"
@@ -60,21 +63,27 @@ var tokenParser = jwt.NewParser(
 
 // errBadToken is every reason a bearer token is refused; clients learn
 // nothing about which check failed.
-var errBadToken = &apiError{status: http.StatusUnauthorized, detail: "Could not validate credentials"}
+var errBadToken = errors.New("bad token")
 
-// authenticate returns the user the request's bearer token names.
-func (s *Server) authenticate(r *http.Request) (store.User, error) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+// authenticate returns the user an Authorization header's bearer token
+// names.
+func (s *Server) authenticate(ctx context.Context, header string) (store.User, error) {
+	scheme, tok, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return store.User{}, errBadToken
 	}
+	return s.userOfToken(ctx, strings.TrimSpace(tok))
+}
+
+// userOfToken checks an access token and returns the user it names.
+func (s *Server) userOfToken(ctx context.Context, tok string) (store.User, error) {
 	var c claims
-	if _, err := tokenParser.ParseWithClaims(strings.TrimSpace(tok), &c, func(*jwt.Token) (any, error) {
+	if _, err := tokenParser.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) {
 		return s.secret, nil
 	}); err != nil || c.Subject == "" {
 		return store.User{}, errBadToken
 	}
-	u, err := s.repo.UserByUUID(r.Context(), c.Subject)
+	u, err := s.repo.UserByUUID(ctx, c.Subject)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.User{}, errBadToken
@@ -86,164 +95,178 @@ func (s *Server) authenticate(r *http.Request) (store.User, error) {
 	return u, nil
 }
 
-// access is what a route demands of its caller.
-type access struct {
-	roles []string // nil: any role
-	// duringPasswordChange admits users who must change their password.
-	duringPasswordChange bool
+func (s *Server) registerAuth() {
+	s.logins = newLoginLimiter()
+	route(s, public, huma.Operation{
+		Method: http.MethodPost, Path: "/auth/login", Tags: []string{"auth"},
+		Summary: "Log in",
+		Description: "Exchanges a username and password for a bearer token valid 24 hours. Failed logins are " +
+			"rate-limited: after 5 failures for one username, or 20 from one source address (IPv6: one /64), " +
+			"within 15 minutes, further attempts are answered 429 with Retry-After (seconds) until the oldest of " +
+			"those failures is 15 minutes old. A successful login clears its username's failures.",
+		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusServiceUnavailable},
+		Middlewares: huma.Middlewares{withSource},
+	}, s.login)
+	// huma documents an error status with its body only.
+	s.api.OpenAPI().Paths["/auth/login"].Post.Responses["429"].Headers = map[string]*huma.Header{
+		"Retry-After": {Description: "Seconds until the next attempt can be admitted.", Required: true,
+			Schema: &huma.Schema{Type: huma.TypeInteger, Minimum: new(float64(1))}},
+	}
+	route(s, anyUser, huma.Operation{
+		Method: http.MethodPost, Path: "/auth/change-password", Tags: []string{"auth"},
+		Summary:     "Change your password",
+		Description: "Sets a new password and clears must_change_password. Every token issued before stops working; the response carries a new one.",
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, s.changePassword)
 }
 
-var (
-	viewer  = access{roles: []string{store.RoleAdmin, store.RoleViewer}}
-	anyUser = access{duringPasswordChange: true}
-)
-
-type userKey struct{}
-
-// userOf returns the authenticated user guard put in ctx.
-func userOf(ctx context.Context) store.User {
-	u, _ := ctx.Value(userKey{}).(store.User)
-	return u
+type loginInput struct {
+	Body struct {
+		Username string `json:"username" minLength:"1" maxLength:"64"`
+		Password string `json:"password" minLength:"1" maxLength:"72" doc:"At most 72 bytes (bcrypt's limit)."`
+	}
 }
 
-// guard admits requests whose token and user satisfy a.
-func (s *Server) guard(a access, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.authenticate(r)
-		if errors.Is(err, errBadToken) {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		switch {
-		case err != nil:
-			s.fail(w, r, err)
-		case u.MustChangePassword && !a.duringPasswordChange:
-			writeError(w, http.StatusForbidden, "Password change required before accessing this resource")
-		case a.roles != nil && !slices.Contains(a.roles, u.Role):
-			writeError(w, http.StatusForbidden, "Insufficient permissions")
-		default:
-			next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
-		}
-	})
-}
-
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-type tokenResponse struct {
+type tokenBody struct {
 	AccessToken        string `json:"access_token"`
-	TokenType          string `json:"token_type"`
+	TokenType          string `json:"token_type" enum:"bearer"`
 	MustChangePassword bool   `json:"must_change_password"`
 }
 
-var errBadLogin = &apiError{status: http.StatusUnauthorized, detail: "Incorrect username or password"}
+type tokenOutput struct {
+	Body tokenBody
+}
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
+var errBadLogin = huma.Error401Unauthorized("Incorrect username or password")
+
+// Outcomes of a login attempt in the audit log.
+const (
+	loginSucceeded   = "success"
+	loginFailed      = "failure"
+	loginRateLimited = "rate_limited"
+	loginError       = "error"
+)
+
+// login serves POST /auth/login. The rate limit is checked before any
+// hashing, so a flood of refused attempts costs no bcrypt work.
+func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error) {
+	req := in.Body
+	if len(req.Password) > maxPasswordBytes {
+		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("password longer than %d bytes", maxPasswordBytes))
 	}
-	switch {
-	case req.Username == "" || len(req.Username) > maxUsernameBytes:
-		s.fail(w, r, badRequest("username must be 1 to %d bytes", maxUsernameBytes))
-		return
-	case req.Password == "" || len(req.Password) > maxPasswordBytes:
-		s.fail(w, r, badRequest("password must be 1 to %d bytes", maxPasswordBytes))
-		return
-	}
-	u, err := s.repo.UserByName(r.Context(), req.Username)
+	ip, key := sourceOf(ctx)
+	att := s.logins.begin(key, req.Username)
+	u, err := s.repo.UserByName(ctx, req.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, err)
-		return
+		att.cancelled()
+		s.auditLogin(ctx, slog.LevelWarn, loginError, ip, nil, "store failure")
+		return nil, s.fail(ctx, err)
+	}
+	// The username is logged only when it names an account: an unknown
+	// one is often a password typed in the wrong box.
+	var who *store.User
+	if known {
+		who = &u
+	}
+	if att.refused() {
+		s.auditLogin(ctx, slog.LevelWarn, loginRateLimited, ip, who, att.reason)
+		secs := att.retryAfter()
+		return nil, huma.ErrorWithHeaders(
+			huma.Error429TooManyRequests(fmt.Sprintf("Too many failed logins; retry in %d seconds", secs)),
+			http.Header{"Retry-After": {strconv.FormatInt(secs, 10)}})
 	}
 	var hash []byte
 	if known {
 		hash = []byte(u.PasswordHash)
 	}
-	ok, err := s.passwordMatches(r.Context(), hash, req.Password)
+	ok, err := s.passwordMatches(ctx, hash, req.Password)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		att.cancelled()
+		s.auditLogin(ctx, slog.LevelWarn, loginError, ip, who, "password check did not finish")
+		return nil, s.fail(ctx, err)
 	}
 	if !ok {
-		// The username is logged only when it names an account: an
-		// unknown one is often a password typed in the wrong box.
-		if known {
-			s.log.Info("login failed", "user", u.Username, "remote", r.RemoteAddr)
-		} else {
-			s.log.Info("login failed for unknown user", "remote", r.RemoteAddr)
+		reason := "wrong password"
+		if !known {
+			reason = "unknown user"
 		}
-		s.fail(w, r, errBadLogin)
-		return
+		s.auditLogin(ctx, slog.LevelInfo, loginFailed, ip, who, reason)
+		return nil, errBadLogin
 	}
+	att.succeeded()
 	tok, err := s.issueToken(u)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, s.fail(ctx, err)
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", MustChangePassword: u.MustChangePassword})
+	s.auditLogin(ctx, slog.LevelInfo, loginSucceeded, ip, who, "", slog.String("role", u.Role))
+	return &tokenOutput{Body: tokenBody{AccessToken: tok, TokenType: "bearer", MustChangePassword: u.MustChangePassword}}, nil
 }
 
-type changePasswordRequest struct {
-	OldPassword string `json:"old_password"`
-	NewPassword string `json:"new_password"`
-}
-
-// changePasswordResponse carries a new token: the old one dies with the
-// old password.
-type changePasswordResponse struct {
-	Message string `json:"message"`
-	tokenResponse
-}
-
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	var req changePasswordRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
+// auditLogin logs one login attempt: its outcome, the source address,
+// the account when one exists and why it ended so. Passwords never reach
+// it.
+func (s *Server) auditLogin(ctx context.Context, level slog.Level, outcome, source string, u *store.User, reason string, extra ...slog.Attr) {
+	attrs := append(make([]slog.Attr, 0, 4+len(extra)), slog.String("outcome", outcome), slog.String("source", source))
+	if u != nil {
+		attrs = append(attrs, slog.String("user", u.Username))
 	}
+	if reason != "" {
+		attrs = append(attrs, slog.String("reason", reason))
+	}
+	s.log.LogAttrs(ctx, level, "login attempt", append(attrs, extra...)...)
+}
+
+type changePasswordInput struct {
+	Body struct {
+		OldPassword string `json:"old_password" minLength:"1" maxLength:"72"`
+		NewPassword string `json:"new_password" minLength:"8" maxLength:"72" doc:"8 to 72 bytes, different from old_password."`
+	}
+}
+
+// changePasswordBody is tokenBody with a message. Its fields are spelled
+// out: huma does not document the fields of an embedded unexported type.
+type changePasswordBody struct {
+	Message            string `json:"message"`
+	AccessToken        string `json:"access_token"`
+	TokenType          string `json:"token_type" enum:"bearer"`
+	MustChangePassword bool   `json:"must_change_password"`
+}
+
+type changePasswordOutput struct {
+	Body changePasswordBody
+}
+
+func (s *Server) changePassword(ctx context.Context, in *changePasswordInput) (*changePasswordOutput, error) {
+	req := in.Body
 	switch {
-	case req.OldPassword == "" || len(req.OldPassword) > maxPasswordBytes:
-		s.fail(w, r, badRequest("old_password must be 1 to %d bytes", maxPasswordBytes))
-		return
-	case len(req.NewPassword) < minPasswordBytes || len(req.NewPassword) > maxPasswordBytes:
-		s.fail(w, r, badRequest("new_password must be %d to %d bytes", minPasswordBytes, maxPasswordBytes))
-		return
+	case len(req.OldPassword) > maxPasswordBytes || len(req.NewPassword) > maxPasswordBytes:
+		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("passwords are at most %d bytes", maxPasswordBytes))
+	case len(req.NewPassword) < minPasswordBytes:
+		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("new_password must be at least %d bytes", minPasswordBytes))
 	case req.NewPassword == req.OldPassword:
-		s.fail(w, r, badRequest("new_password must differ from old_password"))
-		return
+		return nil, huma.Error422UnprocessableEntity("new_password must differ from old_password")
 	}
-	u := userOf(r.Context())
-	ok, err := s.passwordMatches(r.Context(), []byte(u.PasswordHash), req.OldPassword)
+	u := userOf(ctx)
+	ok, err := s.passwordMatches(ctx, []byte(u.PasswordHash), req.OldPassword)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, s.fail(ctx, err)
 	}
 	if !ok {
-		s.fail(w, r, &apiError{status: http.StatusUnauthorized, detail: "Incorrect old password"})
-		return
+		return nil, huma.Error401Unauthorized("Incorrect old password")
 	}
-	hash, err := s.newHash(r.Context(), req.NewPassword)
+	hash, err := s.newHash(ctx, req.NewPassword)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, s.fail(ctx, err)
 	}
-	if err := s.repo.SetPassword(r.Context(), u.UUID, string(hash), false); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := s.repo.SetPassword(ctx, u.UUID, string(hash), false); err != nil {
+		return nil, s.fail(ctx, err)
 	}
 	s.log.Info("password changed", "user", u.Username)
 	u.PasswordHash, u.MustChangePassword = string(hash), false
 	tok, err := s.issueToken(u)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, s.fail(ctx, err)
 	}
-	writeJSON(w, http.StatusOK, changePasswordResponse{
-		Message:       "Password changed successfully",
-		tokenResponse: tokenResponse{AccessToken: tok, TokenType: "bearer"},
-	})
+	return &changePasswordOutput{Body: changePasswordBody{Message: "Password changed successfully", AccessToken: tok, TokenType: "bearer"}}, nil
 }

@@ -23,27 +23,38 @@ func TestLogin(t *testing.T) {
 		name       string
 		body       string
 		status     int
-		detail     string
+		detail     string // the problem's detail contains it
+		location   string // else: an errors entry at location says msg
+		msg        string
 		mustChange bool
 	}{
-		{"ok", `{"username":"alice","password":"correct horse"}`, 200, "", false},
-		{"ok, must change", `{"username":"bob","password":"battery staple"}`, 200, "", true},
-		{"wrong password", `{"username":"alice","password":"wrong"}`, 401, "Incorrect username or password", false},
-		{"unknown user", `{"username":"mallory","password":"correct horse"}`, 401, "Incorrect username or password", false},
-		{"password too long", `{"username":"alice","password":"` + long + `"}`, 400, "password must be 1 to 72 bytes", false},
-		{"empty username", `{"username":"","password":"x"}`, 400, "username", false},
-		{"missing password", `{"username":"alice"}`, 400, "password", false},
-		{"unknown field", `{"username":"alice","password":"correct horse","role":"admin"}`, 400, `unknown field "role"`, false},
-		{"bad json", `{"username":"alice",`, 400, "malformed JSON body", false},
-		{"wrong type", `{"username":1,"password":"x"}`, 400, `field "username" has the wrong type`, false},
-		{"array body", `[1,2]`, 400, "must be a JSON object", false},
-		{"trailing data", `{"username":"alice","password":"correct horse"} {}`, 400, "single JSON object", false},
-		{"empty body", ``, 400, "request body is empty", false},
-		{"too large", `{"username":"` + strings.Repeat("a", maxBodyBytes) + `"}`, 413, "larger than", false},
+		{name: "ok", body: `{"username":"alice","password":"correct horse"}`, status: 200},
+		{name: "ok, must change", body: `{"username":"bob","password":"battery staple"}`, status: 200, mustChange: true},
+		{name: "wrong password", body: `{"username":"alice","password":"wrong"}`, status: 401, detail: "Incorrect username or password"},
+		{name: "unknown user", body: `{"username":"mallory","password":"correct horse"}`, status: 401, detail: "Incorrect username or password"},
+		{name: "password too long", body: `{"username":"alice","password":"` + long + `"}`, status: 422, location: "body.password", msg: "expected length <= 72"},
+		// 37 characters pass the schema, but bcrypt reads 72 bytes.
+		{name: "password too many bytes", body: `{"username":"alice","password":"` + strings.Repeat("é", 37) + `"}`, status: 422, detail: "password longer than 72 bytes"},
+		{name: "empty username", body: `{"username":"","password":"x"}`, status: 422, location: "body.username", msg: "expected length >= 1"},
+		{name: "username too long", body: `{"username":"` + strings.Repeat("u", 65) + `","password":"x"}`, status: 422, location: "body.username", msg: "expected length <= 64"},
+		{name: "empty password", body: `{"username":"alice","password":""}`, status: 422, location: "body.password", msg: "expected length >= 1"},
+		{name: "missing password", body: `{"username":"alice"}`, status: 422, location: "body", msg: "password"},
+		{name: "unknown field", body: `{"username":"alice","password":"correct horse","role":"admin"}`, status: 422, location: "body.role", msg: "unexpected property"},
+		{name: "bad json", body: `{"username":"alice",`, status: 400, location: "body", msg: "unexpected end of JSON input"},
+		{name: "wrong type", body: `{"username":1,"password":"x"}`, status: 422, location: "body.username", msg: "expected string"},
+		{name: "array body", body: `[1,2]`, status: 422, location: "body", msg: "expected object"},
+		{name: "null body", body: `null`, status: 422, location: "body", msg: "expected object"},
+		{name: "trailing data", body: `{"username":"alice","password":"correct horse"} {}`, status: 400, location: "body", msg: "after top-level value"},
+		{name: "empty body", body: ``, status: 400, detail: "request body is required"},
+		{name: "too large", body: `{"username":"` + strings.Repeat("a", maxBodyBytes) + `"}`, status: 413, detail: "request body is too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := f.do(t, "POST", "/api/v1/auth/login", "", tt.body)
+			if tt.location != "" {
+				expectInvalid(t, rec, tt.status, tt.location, tt.msg)
+				return
+			}
 			m := expect(t, rec, tt.status, tt.detail)
 			if tt.status != 200 {
 				return
@@ -179,6 +190,7 @@ func TestRoles(t *testing.T) {
 		status int
 	}{
 		{store.RoleAdmin, 200},
+		{store.RoleAnalyst, 200},
 		{store.RoleViewer, 200},
 		{"auditor", 403},
 	} {
@@ -219,11 +231,12 @@ func TestMustChangePasswordFlow(t *testing.T) {
 	const cp = "/api/v1/auth/change-password"
 	expect(t, f.do(t, "POST", cp, "", `{"old_password":"`+pw+`","new_password":"n3w-password"}`), 401, "Could not validate credentials")
 	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"wrong","new_password":"n3w-password"}`), 401, "Incorrect old password")
-	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"short"}`), 400, "new_password must be 8 to 72 bytes")
-	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"`+strings.Repeat("x", 73)+`"}`), 400, "new_password")
-	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"`+pw+`"}`), 400, "must differ")
-	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`"}`), 400, "new_password")
-	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"n3w-password","x":1}`), 400, "unknown field")
+	expectInvalid(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"short"}`), 422, "body.new_password", "expected length >= 8")
+	expectInvalid(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"`+strings.Repeat("x", 73)+`"}`), 422, "body.new_password", "expected length <= 72")
+	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"`+strings.Repeat("é", 37)+`"}`), 422, "at most 72 bytes")
+	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"`+pw+`"}`), 422, "must differ")
+	expectInvalid(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`"}`), 422, "body", "new_password")
+	expectInvalid(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"n3w-password","x":1}`), 422, "body.x", "unexpected property")
 
 	m = expect(t, f.do(t, "POST", cp, tok, `{"old_password":"`+pw+`","new_password":"n3w-password"}`), 200, "")
 	if m["message"] != "Password changed successfully" || m["must_change_password"] != false || m["token_type"] != "bearer" {

@@ -13,6 +13,9 @@ import (
 // fakeRepo is an in-memory store.Repository that records the queries it
 // is asked and can be told to fail.
 type fakeRepo struct {
+	// Repository is nil: methods a test needs but the fake lacks panic.
+	store.Repository
+
 	mu       sync.Mutex
 	users    map[string]store.User // by UUID
 	logs     []store.Log
@@ -46,8 +49,27 @@ func (f *fakeRepo) Logs(_ context.Context, q store.LogQuery) (store.Page[store.L
 			p.Data = append(p.Data, l)
 		}
 	}
-	p.Total = int64(len(p.Data))
+	if !q.NoTotal {
+		p.Total = int64(len(p.Data))
+	}
 	return p, nil
+}
+
+// CountLogs counts as Logs does, without recording the query: tests
+// check the page query the store was asked.
+func (f *fakeRepo) CountLogs(ctx context.Context, q store.LogQuery) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	var n int64
+	for _, l := range f.logs {
+		if strings.Contains(l.RawLine, q.Search) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (f *fakeRepo) Bounties(_ context.Context, q store.BountyQuery) (store.Page[store.Bounty], error) {
@@ -132,3 +154,15 @@ func (f *fakeRepo) Ping(context.Context) error { return f.pingErr }
 func (f *fakeRepo) Close() error               { return nil }
 
 var _ store.Repository = (*fakeRepo)(nil)
+
+func (f *fakeRepo) lastQuery() store.LogQuery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastLogQuery
+}
+
+func (f *fakeRepo) lastBounty() store.BountyQuery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastBountyQuery
+}

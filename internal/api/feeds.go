@@ -1,68 +1,186 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"decnet/internal/store"
 )
 
-// logs serves GET /logs: a page of logs, newest first. Each row's fields
-// is a JSON object (the original sent a JSON-encoded string) and its
-// timestamp is RFC 3339 in UTC.
-func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
-	q, err := logQuery(r.URL.RawQuery)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// PageParams are the paging parameters of every list (exported so huma
+// reads them through embedding).
+type PageParams struct {
+	Limit  int `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Rows per page."`
+	Offset int `query:"offset" minimum:"0" maximum:"2147483647" default:"0" doc:"Rows to skip."`
+}
+
+// SearchParams are the log filters shared by logs, histogram and stream.
+type SearchParams struct {
+	Search    string `query:"search" maxLength:"512" doc:"Search language: space-separated terms, ANDed. key:value matches a column (decky, service, event, attacker) or else a field; a bare word matches a substring of the raw line, decky, service or attacker IP; double quotes hold spaces."`
+	StartTime string `query:"start_time" maxLength:"64" doc:"Inclusive lower bound: RFC 3339, or YYYY-MM-DD HH:MM:SS read as UTC."`
+	EndTime   string `query:"end_time" maxLength:"64" doc:"Inclusive upper bound, same forms as start_time."`
+
+	since, until time.Time
+}
+
+// timeLayouts are the accepted forms of start_time and end_time: RFC 3339
+// and the dashboard's "YYYY-MM-DD HH:MM:SS" (with or without fraction,
+// with a space or a T), the latter read as UTC.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+}
+
+func parseTimeParam(s string) (time.Time, bool) {
+	// An unescaped '+' of an offset arrives as a space; put it back.
+	if before, after, found := strings.Cut(s, " "); found && strings.Contains(before, "T") {
+		s = before + "+" + after
 	}
-	p, err := s.repo.Logs(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
 	}
-	p.Data = nonNil(p.Data)
-	for i := range p.Data {
-		l := &p.Data[i]
+	return time.Time{}, false
+}
+
+// Resolve parses the time bounds; end_time is inclusive, as the dashboard
+// means it, while the store's Until is exclusive.
+func (p *SearchParams) Resolve(huma.Context) []error {
+	var errs []error
+	for _, b := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"start_time", p.StartTime, &p.since}, {"end_time", p.EndTime, &p.until}} {
+		if b.v == "" {
+			continue
+		}
+		t, ok := parseTimeParam(b.v)
+		if !ok {
+			errs = append(errs, &huma.ErrorDetail{Location: "query." + b.name, Value: b.v,
+				Message: "must be RFC 3339 or YYYY-MM-DD HH:MM:SS"})
+			continue
+		}
+		*b.dst = t
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if !p.until.IsZero() {
+		if !p.since.IsZero() && p.until.Before(p.since) {
+			return []error{&huma.ErrorDetail{Location: "query.end_time", Value: p.EndTime, Message: "is before start_time"}}
+		}
+		p.until = p.until.Add(time.Nanosecond)
+	}
+	return nil
+}
+
+var _ huma.Resolver = (*SearchParams)(nil)
+
+// logQuery is the store query of a page and a search.
+func (p *SearchParams) logQuery(pg PageParams) store.LogQuery {
+	return store.LogQuery{Search: p.Search, Since: p.since, Until: p.until, Limit: pg.Limit, Offset: pg.Offset}
+}
+
+func (s *Server) registerFeeds() {
+	route(s, viewer, huma.Operation{
+		Method: http.MethodGet, Path: "/logs", Tags: []string{"logs"},
+		Summary:     "List logs",
+		Description: "A page of stored events, newest first. Each row's fields is a JSON object of strings.",
+	}, s.logs)
+	route(s, viewer, huma.Operation{
+		Method: http.MethodGet, Path: "/bounty", Tags: []string{"bounty"},
+		Summary:     "List bounties",
+		Description: "Credentials and fingerprints attackers revealed, deduplicated, newest first.",
+	}, s.bounties)
+	route(s, viewer, huma.Operation{
+		Method: http.MethodGet, Path: "/stats", Tags: []string{"stats"},
+		Summary: "Dashboard counters",
+	}, s.stats)
+}
+
+type logsInput struct {
+	PageParams
+	SearchParams
+}
+
+type logsOutput struct {
+	Body store.Page[store.Log]
+}
+
+// logs serves GET /logs. Each row's fields is a JSON object (the original
+// sent a JSON-encoded string) and its timestamp is RFC 3339 in UTC.
+func (s *Server) logs(ctx context.Context, in *logsInput) (*logsOutput, error) {
+	q := in.logQuery(in.PageParams)
+	q.NoTotal = true
+	// The count is cached per search, not per page: it costs far more
+	// than a page, and paging through one search needs it only once.
+	count := q
+	count.Limit, count.Offset = 0, 0
+	total, err := cached(ctx, &s.cache, "logs-total", count, func(ctx context.Context) (int64, error) {
+		return s.repo.CountLogs(ctx, count)
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	p, err := cached(ctx, &s.cache, "logs", q, func(ctx context.Context) (store.Page[store.Log], error) {
+		p, err := s.repo.Logs(ctx, q)
+		normalizeLogs(p.Data)
+		p.Data = nonNil(p.Data)
+		return p, err
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	p.Total = total
+	return &logsOutput{Body: p}, nil
+}
+
+// normalizeLogs puts times in UTC and gives every row a fields object.
+func normalizeLogs(ls []store.Log) {
+	for i := range ls {
+		l := &ls[i]
 		l.Timestamp = l.Timestamp.UTC()
 		if l.Fields == nil {
 			l.Fields = map[string]string{}
 		}
 	}
-	writeJSON(w, http.StatusOK, p)
 }
 
-// bounties serves GET /bounty: a page of bounties, newest first, payloads
-// as JSON objects.
-func (s *Server) bounties(w http.ResponseWriter, r *http.Request) {
-	q, err := bountyQuery(r.URL.RawQuery)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.repo.Bounties(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p.Data = nonNil(p.Data)
-	for i := range p.Data {
-		b := &p.Data[i]
-		b.Timestamp = b.Timestamp.UTC()
-		if b.Payload == nil {
-			b.Payload = map[string]any{}
+type bountyInput struct {
+	PageParams
+	BountyType string `query:"bounty_type" maxLength:"64" doc:"Only this type: credential, fingerprint."`
+	Search     string `query:"search" maxLength:"512" doc:"Substring of decky, service, attacker IP or payload."`
+}
+
+type bountyOutput struct {
+	Body store.Page[store.Bounty]
+}
+
+// bounties serves GET /bounty, payloads as JSON objects.
+func (s *Server) bounties(ctx context.Context, in *bountyInput) (*bountyOutput, error) {
+	q := store.BountyQuery{Type: in.BountyType, Search: in.Search, Limit: in.Limit, Offset: in.Offset}
+	p, err := cached(ctx, &s.cache, "bounty", q, func(ctx context.Context) (store.Page[store.Bounty], error) {
+		p, err := s.repo.Bounties(ctx, q)
+		p.Data = nonNil(p.Data)
+		for i := range p.Data {
+			normalizeBounty(&p.Data[i])
 		}
+		return p, err
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err)
 	}
-	writeJSON(w, http.StatusOK, p)
+	return &bountyOutput{Body: p}, nil
 }
 
-// nonNil makes an empty page encode as [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-// statsResponse is the dashboard's counter strip.
-type statsResponse struct {
+// statsBody is the dashboard's counter strip.
+type statsBody struct {
 	TotalLogs       int64 `json:"total_logs"`
 	UniqueAttackers int64 `json:"unique_attackers"`
 	ActiveDeckies   int   `json:"active_deckies"`
@@ -70,21 +188,24 @@ type statsResponse struct {
 	TotalBounties   int64 `json:"total_bounties"`
 }
 
+type statsOutput struct {
+	Body statsBody
+}
+
 // stats serves GET /stats: the store's counters and the fleet's sizes.
-func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	st, err := s.repo.Stats(r.Context())
+func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
+	st, err := cached(ctx, &s.cache, "stats", nil, s.repo.Stats)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, s.fail(ctx, err)
 	}
-	resp := statsResponse{TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, TotalBounties: st.TotalBounties}
+	resp := statsBody{TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, TotalBounties: st.TotalBounties}
 	if s.fleet != nil {
-		for _, d := range s.fleet() {
+		for _, d := range s.fleet.Deckies() {
 			resp.DeployedDeckies++
 			if d.Active {
 				resp.ActiveDeckies++
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return &statsOutput{Body: resp}, nil
 }

@@ -13,9 +13,12 @@ import (
 	"decnet/internal/store"
 )
 
+// viewerFixture is a fixture whose reads all reach the fake store, with
+// a viewer's token.
 func viewerFixture(t *testing.T, edit func(*Config)) (*fixture, string) {
 	t.Helper()
 	f := newFixture(t, edit)
+	f.uncached()
 	return f, f.token(t, f.addUser(t, "viewer", "password1", store.RoleViewer, false))
 }
 
@@ -31,56 +34,66 @@ func TestLogsParams(t *testing.T) {
 	}
 	inclusive := func(s string) time.Time { return utc(s).Add(time.Nanosecond) }
 	tests := []struct {
-		name   string
-		query  string
-		want   store.LogQuery
-		detail string // non-empty: a 400 with this detail
+		name  string
+		query string
+		want  store.LogQuery
+		// location non-empty: a 422 whose errors say msg at location.
+		location, msg string
 	}{
-		{"defaults", "", store.LogQuery{Limit: 50}, ""},
-		{"limit 1", "limit=1", store.LogQuery{Limit: 1}, ""},
-		{"limit 1000", "limit=1000", store.LogQuery{Limit: 1000}, ""},
-		{"limit 0", "limit=0", store.LogQuery{}, "limit must be an integer from 1 to 1000"},
-		{"limit 1001", "limit=1001", store.LogQuery{}, "limit must be"},
-		{"limit -1", "limit=-1", store.LogQuery{}, "limit must be"},
-		{"limit text", "limit=ten", store.LogQuery{}, "limit must be"},
-		{"limit float", "limit=1.5", store.LogQuery{}, "limit must be"},
-		{"limit twice", "limit=1&limit=2", store.LogQuery{}, "limit given more than once"},
-		{"offset", "offset=2147483647", store.LogQuery{Limit: 50, Offset: 2147483647}, ""},
-		{"offset too big", "offset=2147483648", store.LogQuery{}, "offset must be an integer from 0 to 2147483647"},
-		{"offset negative", "offset=-1", store.LogQuery{}, "offset must be"},
-		{"null-ish values", "limit=null&offset=undefined&search=&start_time=NULL&end_time=Undefined",
-			store.LogQuery{Limit: 50}, ""},
-		{"search passthrough", "search=" + url.QueryEscape(`service:ssh "a b" user:root`),
-			store.LogQuery{Limit: 50, Search: `service:ssh "a b" user:root`}, ""},
-		{"search 512 bytes", "search=" + strings.Repeat("é", 256), store.LogQuery{Limit: 50, Search: strings.Repeat("é", 256)}, ""},
-		{"search 513 bytes", "search=" + strings.Repeat("a", 513), store.LogQuery{}, "search longer than 512 bytes"},
-		{"dashboard times", "start_time=2024-05-01+10:00:00&end_time=2024-05-01%2011:00:00",
-			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z"), Until: inclusive("2024-05-01T11:00:00Z")}, ""},
-		{"rfc3339 with offset", "start_time=2024-05-01T12:00:00%2B02:00",
-			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
-		{"unescaped plus", "start_time=2024-05-01T12:00:00+02:00",
-			store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
-		{"rfc3339 fraction", "end_time=2024-05-01T10:00:00.25Z",
-			store.LogQuery{Limit: 50, Until: inclusive("2024-05-01T10:00:00.25Z")}, ""},
-		{"naive T", "start_time=2024-05-01T10:00:00", store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}, ""},
-		{"bad time", "start_time=yesterday", store.LogQuery{}, "start_time must be RFC 3339 or YYYY-MM-DD HH:MM:SS"},
-		{"bad month", "end_time=2024-13-01+00:00:00", store.LogQuery{}, "end_time must be"},
-		{"end before start", "start_time=2024-05-02+00:00:00&end_time=2024-05-01+00:00:00", store.LogQuery{}, "end_time is before start_time"},
-		{"malformed escape", "search=%zz", store.LogQuery{}, "malformed query string"},
-		{"unknown params ignored", "foo=bar&limit=5", store.LogQuery{Limit: 5}, ""},
+		{name: "defaults", want: store.LogQuery{Limit: 50}},
+		{name: "limit 1", query: "limit=1", want: store.LogQuery{Limit: 1}},
+		{name: "limit 1000", query: "limit=1000", want: store.LogQuery{Limit: 1000}},
+		{name: "limit 0", query: "limit=0", location: "query.limit", msg: "expected number >= 1"},
+		{name: "limit 1001", query: "limit=1001", location: "query.limit", msg: "expected number <= 1000"},
+		{name: "limit -1", query: "limit=-1", location: "query.limit", msg: "expected number >= 1"},
+		{name: "limit text", query: "limit=ten", location: "query.limit", msg: "invalid integer"},
+		{name: "limit float", query: "limit=1.5", location: "query.limit", msg: "invalid integer"},
+		{name: "limit twice: the first counts", query: "limit=1&limit=2", want: store.LogQuery{Limit: 1}},
+		{name: "limit twice, the second bad", query: "limit=1&limit=ten", want: store.LogQuery{Limit: 1}},
+		{name: "offset", query: "offset=2147483647", want: store.LogQuery{Limit: 50, Offset: 2147483647}},
+		{name: "offset too big", query: "offset=2147483648", location: "query.offset", msg: "expected number <= 2.147483647e+09"},
+		{name: "offset negative", query: "offset=-1", location: "query.offset", msg: "expected number >= 0"},
+		{name: "limit null is not absent", query: "limit=null", location: "query.limit", msg: "invalid integer"},
+		{name: "offset undefined is not absent", query: "offset=undefined", location: "query.offset", msg: "invalid integer"},
+		{name: "null-ish search is a search", query: "search=null", want: store.LogQuery{Limit: 50, Search: "null"}},
+		{name: "null-ish time is a bad time", query: "start_time=NULL", location: "query.start_time", msg: "must be RFC 3339"},
+		{name: "empty values are absent", query: "limit=&offset=&search=&start_time=&end_time=", want: store.LogQuery{Limit: 50}},
+		{name: "search passthrough", query: "search=" + url.QueryEscape(`service:ssh "a b" user:root`),
+			want: store.LogQuery{Limit: 50, Search: `service:ssh "a b" user:root`}},
+		{name: "search 512 characters", query: "search=" + strings.Repeat("é", 512), want: store.LogQuery{Limit: 50, Search: strings.Repeat("é", 512)}},
+		{name: "search 513 characters", query: "search=" + strings.Repeat("a", 513), location: "query.search", msg: "expected length <= 512"},
+		{name: "dashboard times", query: "start_time=2024-05-01+10:00:00&end_time=2024-05-01%2011:00:00",
+			want: store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z"), Until: inclusive("2024-05-01T11:00:00Z")}},
+		{name: "rfc3339 with offset", query: "start_time=2024-05-01T12:00:00%2B02:00",
+			want: store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}},
+		{name: "unescaped plus", query: "start_time=2024-05-01T12:00:00+02:00",
+			want: store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}},
+		{name: "rfc3339 fraction", query: "end_time=2024-05-01T10:00:00.25Z",
+			want: store.LogQuery{Limit: 50, Until: inclusive("2024-05-01T10:00:00.25Z")}},
+		{name: "naive T", query: "start_time=2024-05-01T10:00:00", want: store.LogQuery{Limit: 50, Since: utc("2024-05-01T10:00:00Z")}},
+		{name: "bad time", query: "start_time=yesterday", location: "query.start_time", msg: "must be RFC 3339 or YYYY-MM-DD HH:MM:SS"},
+		{name: "bad month", query: "end_time=2024-13-01+00:00:00", location: "query.end_time", msg: "must be RFC 3339"},
+		{name: "end before start", query: "start_time=2024-05-02+00:00:00&end_time=2024-05-01+00:00:00", location: "query.end_time", msg: "is before start_time"},
+		// A value that does not unescape is read as empty: the filter is
+		// dropped, never passed on raw.
+		{name: "malformed escape", query: "search=%zz&limit=3", want: store.LogQuery{Limit: 3}},
+		{name: "semicolon is not a separator", query: "limit=5;offset=3", location: "query.limit", msg: "invalid integer"},
+		{name: "unknown params ignored", query: "foo=bar&limit=5", want: store.LogQuery{Limit: 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.repo.lastLogQuery = store.LogQuery{Limit: -42}
 			rec := f.do(t, "GET", "/api/v1/logs?"+tt.query, tok, "")
-			if tt.detail != "" {
-				expect(t, rec, 400, tt.detail)
+			if tt.location != "" {
+				expectInvalid(t, rec, 422, tt.location, tt.msg)
 				if f.repo.lastLogQuery.Limit != -42 {
 					t.Fatal("bad parameters reached the store")
 				}
 				return
 			}
 			m := expect(t, rec, 200, "")
+			// The page is read without its count (counted apart, cached).
+			tt.want.NoTotal = true
 			if got := f.repo.lastLogQuery; got != tt.want {
 				t.Fatalf("store got %+v\nwant %+v", got, tt.want)
 			}
@@ -106,7 +119,7 @@ func TestLogsRows(t *testing.T) {
 	expect(t, rec, 200, "")
 	want := `{"total":1,"limit":50,"offset":0,"data":[{"id":2,"timestamp":"2024-05-01T10:00:00.5Z","decky":"web-01",` +
 		`"service":"http","event_type":"request","severity":0,"attacker_ip":"10.0.0.9",` +
-		`"fields":{"headers":"{\"A\":\"b\"}","path":"/admin"},"msg":"","raw_line":"\u003c134\u003e1 ... GET /admin"}]}` + "\n"
+		`"fields":{"headers":"{\"A\":\"b\"}","path":"/admin"},"msg":"","raw_line":"<134>1 ... GET /admin"}]}` + "\n"
 	if body != want {
 		t.Fatalf("body\n%s\nwant\n%s", body, want)
 	}
@@ -131,7 +144,7 @@ func TestStoreErrors(t *testing.T) {
 		status int
 		detail string
 	}{
-		{fmt.Errorf("%w: unterminated quote", store.ErrBadQuery), 400, "unterminated quote"},
+		{fmt.Errorf("%w: unterminated quote", store.ErrBadQuery), 422, "unterminated quote"},
 		{errors.New("database is locked at /secret/path"), 500, "Internal server error"},
 	} {
 		f.repo.err = tt.err
@@ -153,21 +166,26 @@ func TestBounty(t *testing.T) {
 		{ID: 6, Timestamp: time.Date(2024, 5, 1, 11, 0, 0, 0, time.UTC), BountyType: store.BountyFingerprint},
 	}
 	tests := []struct {
-		query  string
-		want   store.BountyQuery
-		detail string
+		query    string
+		want     store.BountyQuery
+		location string // non-empty: a 422 naming it
 	}{
 		{"", store.BountyQuery{Limit: 50}, ""},
 		{"bounty_type=credential&search=root&limit=10&offset=5", store.BountyQuery{Type: "credential", Search: "root", Limit: 10, Offset: 5}, ""},
-		{"bounty_type=null", store.BountyQuery{Limit: 50}, ""},
-		{"bounty_type=" + strings.Repeat("x", 65), store.BountyQuery{}, "bounty_type longer than 64 bytes"},
-		{"search=" + strings.Repeat("x", 513), store.BountyQuery{}, "search longer than 512 bytes"},
-		{"limit=0", store.BountyQuery{}, "limit must be"},
+		{"bounty_type=null", store.BountyQuery{Type: "null", Limit: 50}, ""},
+		{"bounty_type=" + strings.Repeat("x", 64) + "&bounty_type=y", store.BountyQuery{Type: strings.Repeat("x", 64), Limit: 50}, ""},
+		{"bounty_type=" + strings.Repeat("x", 65), store.BountyQuery{}, "query.bounty_type"},
+		{"search=" + strings.Repeat("x", 513), store.BountyQuery{}, "query.search"},
+		{"limit=0", store.BountyQuery{}, "query.limit"},
 	}
 	for _, tt := range tests {
+		f.repo.lastBountyQuery = store.BountyQuery{Limit: -42}
 		rec := f.do(t, "GET", "/api/v1/bounty?"+tt.query, tok, "")
-		if tt.detail != "" {
-			expect(t, rec, 400, tt.detail)
+		if tt.location != "" {
+			expectInvalid(t, rec, 422, tt.location, "expected")
+			if f.repo.lastBountyQuery.Limit != -42 {
+				t.Fatalf("%q reached the store", tt.query)
+			}
 			continue
 		}
 		m := expect(t, rec, 200, "")
@@ -188,17 +206,15 @@ func TestBounty(t *testing.T) {
 func TestStats(t *testing.T) {
 	tests := []struct {
 		name  string
-		fleet func() []DeckyInfo
+		fleet FleetControl
 		want  string
 	}{
 		{"no fleet", nil, `{"total_logs":120,"unique_attackers":3,"active_deckies":0,"deployed_deckies":0,"total_bounties":4}`},
-		{"fleet", func() []DeckyInfo {
-			return []DeckyInfo{
-				{Name: "a", IP: "127.77.0.10", Services: []string{"ssh"}, Active: true},
-				{Name: "b", IP: "127.77.0.11", Services: []string{"http", "ftp"}, Active: true},
-				{Name: "c", IP: "127.77.0.12", Active: false},
-			}
-		}, `{"total_logs":120,"unique_attackers":3,"active_deckies":2,"deployed_deckies":3,"total_bounties":4}`},
+		{"fleet", newFakeFleet(
+			Decky{Name: "a", IP: "127.77.0.10", Services: []string{"ssh"}, Active: true},
+			Decky{Name: "b", IP: "127.77.0.11", Services: []string{"http", "ftp"}, Active: true},
+			Decky{Name: "c", IP: "127.77.0.12", Active: false},
+		), `{"total_logs":120,"unique_attackers":3,"active_deckies":2,"deployed_deckies":3,"total_bounties":4}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // probeTimeout bounds each health probe, so one hung component cannot
@@ -23,29 +25,46 @@ const (
 )
 
 type componentHealth struct {
-	Status string `json:"status"`
+	Status string `json:"status" enum:"ok,failing"`
 	Detail string `json:"detail"`
 }
 
-type healthResponse struct {
-	Status     string                     `json:"status"`
+type healthBody struct {
+	Status     string                     `json:"status" enum:"healthy,degraded,unhealthy"`
 	Components map[string]componentHealth `json:"components"`
 }
 
-// health serves GET /health: every check runs at once, each under
-// probeTimeout. A failing critical component answers 503.
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+type healthOutput struct {
+	Status int `json:"-"`
+	Body   healthBody
+}
+
+func (s *Server) registerHealth() {
+	route(s, viewer, huma.Operation{
+		Method: http.MethodGet, Path: "/health", Tags: []string{"health"},
+		Summary:     "Health of the database and each worker",
+		Description: "Every component is probed at once, each for at most 2 s. A failing critical component (database, ingester) makes the status unhealthy and the answer 503 with the same body; any other failing component makes it degraded.",
+		Responses: map[string]*huma.Response{
+			"503": {Description: "Unhealthy: the same body as 200.", Content: map[string]*huma.MediaType{
+				"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/HealthBody"}},
+			}},
+		},
+	}, s.health)
+}
+
+// health serves GET /health.
+func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 	results := make([]error, len(s.checks))
 	var wg sync.WaitGroup
 	for i, c := range s.checks {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
+			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()
 			results[i] = probe(ctx, c.Probe)
 		})
 	}
 	wg.Wait()
-	resp := healthResponse{Status: healthy, Components: make(map[string]componentHealth, len(s.checks))}
+	resp := healthBody{Status: healthy, Components: make(map[string]componentHealth, len(s.checks))}
 	for i, c := range s.checks {
 		err := results[i]
 		if err == nil {
@@ -64,7 +83,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	if resp.Status == unhealthy {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, resp)
+	return &healthOutput{Status: code, Body: resp}, nil
 }
 
 // probe runs fn but returns by ctx's deadline even if fn ignores ctx.

@@ -38,7 +38,7 @@ func TestHealth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, tok := viewerFixture(t, func(c *Config) { c.Checks = tt.checks })
 			f.repo.pingErr = tt.dbErr
-			m := expect(t, f.do(t, "GET", "/api/v1/health", tok, ""), tt.status, "")
+			m := expectJSON(t, f.do(t, "GET", "/api/v1/health", tok, ""), tt.status)
 			if m["status"] != tt.overall {
 				t.Fatalf("status %v, want %s", m["status"], tt.overall)
 			}
@@ -63,7 +63,7 @@ func TestHealthHungProbe(t *testing.T) {
 		c.Checks = []Check{{Name: "ingester", Critical: true, Probe: func(context.Context) error { <-release; return nil }}}
 	})
 	start := time.Now()
-	m := expect(t, f.do(t, "GET", "/api/v1/health", tok, ""), 503, "")
+	m := expectJSON(t, f.do(t, "GET", "/api/v1/health", tok, ""), 503)
 	if took := time.Since(start); took > probeTimeout+time.Second {
 		t.Fatalf("took %s", took)
 	}

@@ -5,9 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/http"
+	"regexp"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -25,6 +26,34 @@ var bcryptCost = 12
 // hashWait is how long a request waits for a free hashing slot before it
 // is told to retry.
 const hashWait = 10 * time.Second
+
+// HashPassword checks pw against the password rules (8 to 72 bytes) and
+// returns its bcrypt hash, as the API stores it; the CLI's user commands
+// use it so both make the same accounts.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < minPasswordBytes || len(pw) > maxPasswordBytes {
+		return "", fmt.Errorf("password must be %d to %d bytes", minPasswordBytes, maxPasswordBytes)
+	}
+	h, err := hashPassword(pw)
+	return string(h), err
+}
+
+// CheckUsername checks a new account's name against the API's rule: 1 to
+// 64 bytes of letters, digits and . _ @ -.
+func CheckUsername(name string) error {
+	switch {
+	case name == "" || len(name) > maxUsernameBytes:
+		return fmt.Errorf("user name must be 1 to %d bytes", maxUsernameBytes)
+	case !usernamePattern.MatchString(name):
+		return fmt.Errorf("user name %q: use letters, digits and . _ @ -", name)
+	}
+	return nil
+}
+
+// usernamePattern is the rule of CheckUsername; the create-user body's
+// struct tag declares it for the OpenAPI document (a test keeps the two
+// equal).
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]+$`)
 
 func hashPassword(pw string) ([]byte, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
@@ -44,7 +73,7 @@ func (s *Server) withHashSlot(ctx context.Context, fn func()) error {
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
-		return &apiError{status: http.StatusServiceUnavailable, detail: "Server busy, retry later"}
+		return huma.Error503ServiceUnavailable("Server busy, retry later")
 	}
 	defer func() { <-s.hashSlots }()
 	fn()

@@ -1,6 +1,7 @@
-// Package api is decnet's REST API: login and password change, the log
-// and bounty feeds, dashboard counters and health, all under /api/v1 and
-// all answering JSON, errors included.
+// Package api is decnet's REST API under /api/v1: auth, logs, bounties,
+// attackers, fleet, configuration, users, health and a live stream, all
+// JSON, described by an OpenAPI 3.1 document generated from the same Go
+// types that serve the routes (huma on net/http's ServeMux).
 //
 // The API speaks to operators, never to attackers, but it still follows
 // the project's rules: every body and parameter is bounded, decoding is
@@ -17,20 +18,62 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
 	"decnet/internal/store"
 )
 
 // Prefix is the path every route lives under.
 const Prefix = "/api/v1"
 
-// DeckyInfo is what the API needs to know of one decky of the fleet.
-type DeckyInfo struct {
-	Name     string
-	IP       string
-	Services []string
+// Decky is one decky of the fleet as the API shows it.
+type Decky struct {
+	Name      string   `json:"name"`
+	IP        string   `json:"ip"`
+	Hostname  string   `json:"hostname"`
+	Distro    string   `json:"distro"`
+	Archetype string   `json:"archetype,omitempty"`
+	OS        string   `json:"os"`
+	Services  []string `json:"services"`
+	// ServiceConfig holds the persona keys per service.
+	ServiceConfig map[string]map[string]string `json:"service_config"`
+	// MutateInterval is in minutes; nil means the fleet's global interval.
+	MutateInterval *int       `json:"mutate_interval"`
+	LastMutated    *time.Time `json:"last_mutated"`
 	// Active is true while the runtime serves the decky; a decky that is
 	// deployed but stopped or failed counts in deployed_deckies only.
-	Active bool
+	Active bool `json:"active"`
+}
+
+// Errors a FleetControl returns, tested with errors.Is.
+var (
+	// ErrUnknownDecky: no decky has that name (404).
+	ErrUnknownDecky = errors.New("unknown decky")
+	// ErrNotSupported: the runtime cannot do this (501).
+	ErrNotSupported = errors.New("not supported by this runtime")
+	// ErrInvalid: the request is understood but refused, with the reason
+	// in the error text (409), e.g. a bad INI or a fleet over its limit.
+	ErrInvalid = errors.New("invalid")
+)
+
+// FleetControl is the running fleet as the API reads and steers it.
+// Implementations are safe for concurrent use.
+type FleetControl interface {
+	Deckies() []Decky
+	// Mutate gives a decky a new service set now.
+	Mutate(ctx context.Context, name string) error
+	// SetMutateInterval sets a decky's interval in minutes; nil returns
+	// it to the global interval.
+	SetMutateInterval(ctx context.Context, name string, minutes *int) error
+	// GlobalMutateInterval is the interval in minutes of deckies without
+	// their own; 0 disables scheduled mutation.
+	GlobalMutateInterval() int
+	SetGlobalMutateInterval(ctx context.Context, minutes int) error
+	// Deploy adds or replaces the deckies an INI document describes
+	// (ErrNotSupported when the runtime cannot, ErrInvalid for a bad
+	// document).
+	Deploy(ctx context.Context, ini string) error
 }
 
 // Check is one component /health reports.
@@ -54,11 +97,20 @@ type Config struct {
 	// JWTSecret signs access tokens (HS256); at least 32 bytes. See
 	// LoadOrCreateJWTSecret.
 	JWTSecret []byte
-	// Fleet lists the deckies for /stats; nil means none.
-	Fleet func() []DeckyInfo
+	// Fleet is the running fleet; nil means none (the API alone).
+	Fleet FleetControl
+	// ArtifactDirs returns the directories that may hold a decky's
+	// captured files (the file_captured event's stored_as names a file
+	// in one of them); nil means artifacts cannot be downloaded.
+	ArtifactDirs func(decky string) []string
+	// Developer enables routes for development only (DELETE /config/reinit
+	// needs it besides the admin role).
+	Developer bool
 	// Checks are the health components besides the database, typically
 	// the workers (see WorkerHealth). Names must be unique.
 	Checks []Check
+	// Version is the program version the OpenAPI document names.
+	Version string
 }
 
 // Server serves the API. Create it with New; it is safe for concurrent use.
@@ -66,8 +118,11 @@ type Server struct {
 	repo    store.Repository
 	log     *slog.Logger
 	secret  []byte
-	fleet   func() []DeckyInfo
+	fleet   FleetControl
+	artDirs func(decky string) []string
+	dev     bool
 	checks  []Check
+	api     huma.API
 	handler http.Handler
 
 	// hashSlots bounds concurrent bcrypt work: each hash costs a core
@@ -76,6 +131,11 @@ type Server struct {
 	// dummyHash is compared against when the username is unknown, so a
 	// failed login takes as long whether or not the account exists.
 	dummyHash []byte
+	streams   *streamHub // live streams (stream.go)
+	cache     respCache  // recent reads shared between requests (cache.go)
+
+	logins   *loginLimiter // failed logins per user and source (ratelimit.go)
+	userLock chan struct{} // one user change at a time (users.go)
 }
 
 // New checks cfg and builds the server. It spends one bcrypt hash
@@ -112,11 +172,17 @@ func New(cfg Config) (*Server, error) {
 		log:       log,
 		secret:    append([]byte(nil), cfg.JWTSecret...),
 		fleet:     cfg.Fleet,
+		artDirs:   cfg.ArtifactDirs,
+		dev:       cfg.Developer,
 		checks:    checks,
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		dummyHash: dummy,
 	}
-	s.handler = s.routes()
+	version := cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	s.handler = s.routes(version)
 	return s, nil
 }
 
@@ -125,40 +191,70 @@ func New(cfg Config) (*Server, error) {
 // its timeouts; see the package README for recommended values.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) routes() http.Handler {
+// OpenAPI returns the API's OpenAPI 3.1 document, as served at
+// /api/v1/openapi.json.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// securityScheme is the OpenAPI name of bearer-token authentication.
+const securityScheme = "bearer"
+
+func (s *Server) routes(version string) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+Prefix+"/auth/login", s.login)
-	mux.Handle("POST "+Prefix+"/auth/change-password", s.guard(anyUser, s.changePassword))
-	mux.Handle("GET "+Prefix+"/logs", s.guard(viewer, s.logs))
-	mux.Handle("GET "+Prefix+"/bounty", s.guard(viewer, s.bounties))
-	mux.Handle("GET "+Prefix+"/stats", s.guard(viewer, s.stats))
-	mux.Handle("GET "+Prefix+"/health", s.guard(viewer, s.health))
+	cfg := huma.DefaultConfig("decnet API", version)
+	cfg.Info.Description = "Events, bounties and attacker profiles of a decoy fleet, and its administration. " +
+		"Every route but login needs `Authorization: Bearer <token>`; errors are RFC 9457 problem documents."
+	cfg.Servers = []*huma.Server{{URL: Prefix}}
+	cfg.OpenAPIPath = "/openapi"
+	// Our own docs page is rendered from the document (docs.go); huma's
+	// loads its renderer from a CDN, which an offline sensor cannot reach.
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	// No $schema links in bodies: the response shapes are the documented
+	// ones and nothing else.
+	cfg.CreateHooks = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		securityScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+	}
+	s.api = humago.NewWithPrefix(mux, Prefix, cfg)
+	s.registerAuth()
+	s.registerFeeds()
+	s.registerHealth()
+	s.registerAttackers()
+	s.registerFleet()
+	s.registerStream()
+	s.registerUsers()
+	s.registerConfig()
+	s.registerDocs()
 	return s.recoverer(s.accessLog(jsonErrors(mux)))
 }
 
 // jsonErrors answers what mux cannot route (unknown path, wrong method)
-// with our JSON errors instead of Go's plain text pages. Unclean paths
-// ("//logs", "/./") are not found rather than redirected: API clients
-// build their paths, and the redirect would carry Go's HTML body.
+// with our problem documents instead of Go's plain text pages, and sets
+// the headers every response carries. Unclean paths ("//logs", "/./") are
+// not found rather than redirected: API clients build their paths, and
+// the redirect would carry Go's HTML body.
 func jsonErrors(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
 		if path.Clean(r.URL.Path) != r.URL.Path {
-			writeError(w, http.StatusNotFound, "Not Found")
+			writeProblem(w, http.StatusNotFound, "Not Found")
 			return
 		}
-		h, pattern := mux.Handler(r)
+		handler, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
 		}
 		probe := &discardWriter{header: http.Header{}}
-		h.ServeHTTP(probe, r)
+		handler.ServeHTTP(probe, r)
 		if probe.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", probe.header.Get("Allow"))
-			writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 			return
 		}
-		writeError(w, http.StatusNotFound, "Not Found")
+		writeProblem(w, http.StatusNotFound, "Not Found")
 	})
 }
 
@@ -189,7 +285,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("api handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeError(w, http.StatusInternalServerError, "Internal server error")
+				writeProblem(w, http.StatusInternalServerError, "Internal server error")
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"decnet/internal/event"
 	"decnet/internal/store"
@@ -19,11 +20,7 @@ import (
 // a real listener: seed, first login, forced password change, then the
 // feeds over ingested events.
 func TestAgainstSQLite(t *testing.T) {
-	repo, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "decnet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { repo.Close() })
+	repo := openSQLite(t)
 
 	base := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	recs := []event.Record{
@@ -49,10 +46,8 @@ func TestAgainstSQLite(t *testing.T) {
 	srv, err := New(Config{
 		Repo:      repo,
 		JWTSecret: testSecret,
-		Fleet: func() []DeckyInfo {
-			return []DeckyInfo{{Name: "web-01", IP: "127.77.0.10", Active: true}, {Name: "db-01", IP: "127.77.0.11"}}
-		},
-		Checks: []Check{{Name: "ingester", Critical: true, Probe: ingester.Check}},
+		Fleet:     newFakeFleet(Decky{Name: "web-01", IP: "127.77.0.10", Active: true}, Decky{Name: "db-01", IP: "127.77.0.11"}),
+		Checks:    []Check{{Name: "ingester", Critical: true, Probe: ingester.Check}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -85,14 +80,17 @@ func TestAgainstSQLite(t *testing.T) {
 		}
 	}
 
-	var tok tokenResponse
+	var tok tokenBody
 	call("POST", "/api/v1/auth/login", "", `{"username":"admin","password":"`+pw+`"}`, 200, &tok)
 	if !tok.MustChangePassword {
 		t.Fatal("seeded admin must change the password")
 	}
-	var e errorBody
+	var e huma.ErrorModel
 	call("GET", "/api/v1/logs", tok.AccessToken, "", 403, &e)
-	var changed changePasswordResponse
+	var changed struct {
+		Message string `json:"message"`
+		tokenBody
+	}
 	call("POST", "/api/v1/auth/change-password", tok.AccessToken, `{"old_password":"`+pw+`","new_password":"a-new-password"}`, 200, &changed)
 	bearer := changed.AccessToken
 
@@ -109,7 +107,10 @@ func TestAgainstSQLite(t *testing.T) {
 	if logs.Total != 1 || logs.Data[0].EventType != "connect" {
 		t.Fatalf("inclusive time window %+v", logs)
 	}
-	call("GET", "/api/v1/logs?search="+url.QueryEscape(`"unterminated`), bearer, "", 400, &e)
+	call("GET", "/api/v1/logs?search="+url.QueryEscape(`"unterminated`), bearer, "", 422, &e)
+	if e.Status != 422 || !strings.Contains(e.Detail, "unterminated") {
+		t.Fatalf("bad search answer %+v", e)
+	}
 
 	var bounties store.Page[store.Bounty]
 	call("GET", "/api/v1/bounty?bounty_type=credential", bearer, "", 200, &bounties)
@@ -117,13 +118,13 @@ func TestAgainstSQLite(t *testing.T) {
 		t.Fatalf("bounties %+v", bounties)
 	}
 
-	var st statsResponse
+	var st statsBody
 	call("GET", "/api/v1/stats", bearer, "", 200, &st)
-	if st != (statsResponse{TotalLogs: 3, UniqueAttackers: 2, ActiveDeckies: 1, DeployedDeckies: 2, TotalBounties: 1}) {
+	if st != (statsBody{TotalLogs: 3, UniqueAttackers: 2, ActiveDeckies: 1, DeployedDeckies: 2, TotalBounties: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
 
-	var h healthResponse
+	var h healthBody
 	call("GET", "/api/v1/health", bearer, "", 503, &h) // the ingester never started
 	if h.Components["database"].Status != statusOK || h.Components["ingester"].Detail != "not started" {
 		t.Fatalf("health %+v", h)

@@ -36,6 +36,7 @@ type Ingester struct {
 	repo      store.Repository
 	log       *slog.Logger
 	notify    <-chan struct{}
+	committed func()
 	batchRows int
 	poll      time.Duration
 	maxLine   int
@@ -66,6 +67,11 @@ func WithLogger(l *slog.Logger) Option { return func(g *Ingester) { g.log = l } 
 // WithNotify wakes the ingester whenever c receives, e.g. a FileEmitter's
 // Notify(), for low latency without polling fast.
 func WithNotify(c <-chan struct{}) Option { return func(g *Ingester) { g.notify = c } }
+
+// WithCommitted calls fn after each batch of rows is committed, e.g. to
+// wake live streams so they read the new rows at once. fn runs on the
+// ingester's goroutine and must not block.
+func WithCommitted(fn func()) Option { return func(g *Ingester) { g.committed = fn } }
 
 // WithBatchRows caps the records per transaction (default 500).
 func WithBatchRows(n int) Option { return func(g *Ingester) { g.batchRows = max(n, 1) } }
@@ -266,6 +272,9 @@ func (g *Ingester) commit(ctx context.Context, b batch) bool {
 				s.Offset, s.Rows, s.Skipped = b.cp.Offset, s.Rows+int64(len(b.recs)), s.Skipped+int64(b.skipped)
 				s.LastIngest, s.LastError = time.Now(), ""
 			})
+			if g.committed != nil && len(b.recs) > 0 {
+				g.committed()
+			}
 			return true
 		}
 		g.fail("ingest batch", err)

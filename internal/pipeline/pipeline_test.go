@@ -202,6 +202,35 @@ func TestEmitterToStore(t *testing.T) {
 	em.Emit(testEvent(2)) // logged, not written, no panic
 }
 
+// TestCommittedSeesRows: the commit hook runs only once the batch's rows
+// are readable, so a live stream woken by it finds them.
+func TestCommittedSeesRows(t *testing.T) {
+	path, repo, em := emitterSetup(t)
+	seen := make(chan int64, 16)
+	hook := func() {
+		st, err := repo.Stats(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		seen <- st.TotalLogs
+	}
+	_, stop := run(t, path, repo, WithNotify(em.Notify()), WithPollInterval(time.Hour), WithCommitted(hook))
+	defer stop()
+	em.Emit(testEvent(0))
+	select {
+	case n := <-seen:
+		if n != 1 {
+			t.Fatalf("hook saw %d rows, want 1", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("commit hook not called")
+	}
+	settle()
+	if len(seen) != 0 {
+		t.Fatalf("hook called %d more times without new rows", len(seen))
+	}
+}
+
 func TestPartialLineWaits(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ingest.json")

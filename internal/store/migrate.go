@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -59,51 +60,90 @@ func loadMigrations(dialect string) ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings db up to the newest migration of dialect. Each step checks
-// again inside its transaction whether it is applied, so two processes
-// opening the same database at once apply each step exactly once. A
-// database newer than this binary is refused rather than misread.
-func migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	ms, err := loadMigrations(dialect)
+// migrate brings db up to the newest migration of dialect d, holding the
+// dialect's migration lock (on a server; SQLite's write transactions are
+// exclusive already). Each step checks again inside its transaction
+// whether it is applied, so two processes opening the same database at
+// once apply each step exactly once. A database newer than this binary is
+// refused rather than misread.
+func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
+	ms, err := loadMigrations(d.name)
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if d.lockMigrations != "" {
+		var locked int
+		if err := conn.QueryRowContext(ctx, d.lockMigrations).Scan(&locked); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		if locked != 1 {
+			return errors.New("take the migration lock: timed out; is another process stuck migrating this database?")
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), d.unlockMigrations)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var newest sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&newest); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if int(newest.Int64) > len(ms) {
-		return fmt.Errorf("database schema version %d is newer than this program's %d", newest.Int64, len(ms))
+		return fmt.Errorf("database schema version %d is newer than this program's %d: use a newer decnet", newest.Int64, len(ms))
 	}
 	for _, m := range ms[newest.Int64:] {
-		if err := applyMigration(ctx, db, m); err != nil {
+		if err := applyMigration(ctx, conn, d, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
-	tx, err := db.BeginTx(ctx, nil)
+// currentVersion is the newest migration applied to db, 0 when none is.
+func currentVersion(ctx context.Context, db *sql.DB, d *dialect) (int, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, d.q(d.tableExists), "schema_migrations").Scan(&n); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// applyMigration runs one migration, statement by statement, and records
+// it, in one transaction. MySQL commits each DDL statement on its own,
+// so its migrations are written to be run again after a crash (IF NOT
+// EXISTS).
+func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
+	for _, stmt := range splitStatements(m.sql) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %s: %w\n%s", m.name, err, stmt)
+		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 		m.version, m.name, formatTime(time.Now())); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
@@ -111,4 +151,40 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	return nil
+}
+
+// splitStatements splits a migration into its statements: at each ';'
+// outside a quoted string, with "--" comments dropped. Drivers differ on
+// several statements in one call (MySQL's refuses them by default).
+func splitStatements(script string) []string {
+	var out []string
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(script); i++ {
+		c := script[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '-' && i+1 < len(script) && script[i+1] == '-':
+			for i < len(script) && script[i] != '\n' {
+				i++
+			}
+			c = '\n'
+		case c == ';':
+			if s := strings.TrimSpace(b.String()); s != "" {
+				out = append(out, s)
+			}
+			b.Reset()
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if s := strings.TrimSpace(b.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
 }

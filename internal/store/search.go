@@ -111,23 +111,25 @@ func likeEscape(v string) string {
 }
 
 // compileSearch turns terms into SQL conditions on the logs table, ANDed
-// by the caller. Every value is a bound argument; the SQL text is built
-// only from the constant fragments below, whatever the input.
-func compileSearch(terms []searchTerm) (conds []string, args []any) {
+// by the caller, with '?' placeholders. Every value is a bound argument;
+// the SQL text is built only from the dialect's constant fragments,
+// whatever the input. Values get the dialect's text cleaning, as stored
+// values did, so they still match.
+func compileSearch(d *dialect, terms []searchTerm) (conds []string, args []any) {
 	for _, t := range terms {
 		switch col, isCol := searchColumns[strings.ToLower(t.Key)]; {
 		case t.Key == "":
-			p := likeEscape(t.Value)
-			conds = append(conds, `(raw_line LIKE ? ESCAPE '\' OR decky LIKE ? ESCAPE '\' OR service LIKE ? ESCAPE '\' OR attacker_ip LIKE ? ESCAPE '\')`)
+			p := likeEscape(d.text(t.Value))
+			conds = append(conds, "("+d.like("raw_line")+" OR "+d.like("decky")+" OR "+d.like("service")+" OR "+d.like("attacker_ip")+")")
 			args = append(args, p, p, p, p)
 		case isCol:
 			conds = append(conds, col+" = ?")
-			args = append(args, t.Value)
+			args = append(args, d.key(t.Value))
 		default:
-			// The key is validKey, so the quoted path label cannot be
+			// The key is validKey, so a quoted path label cannot be
 			// closed early; it is bound, not spliced, all the same.
-			conds = append(conds, "json_extract(fields, ?) = ?")
-			args = append(args, `$."`+t.Key+`"`, t.Value)
+			conds = append(conds, d.jsonText+" = ?")
+			args = append(args, d.jsonArg(t.Key), d.text(t.Value))
 		}
 	}
 	return conds, args

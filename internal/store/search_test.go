@@ -59,8 +59,8 @@ func TestLikeEscape(t *testing.T) {
 }
 
 // FuzzSearch checks that any search text either is refused as ErrBadQuery
-// or compiles to SQL that SQLite accepts, built only from the compiler's
-// constant fragments, with every value bound as an argument.
+// or compiles, on every dialect, only to the compiler's constant fragments
+// with every value bound as an argument; SQLite runs the query.
 func FuzzSearch(f *testing.F) {
 	for _, s := range []string{"", "root", `decky:decky-01 event:auth`, `command:"rm -rf /"`, `"a b" c:d`,
 		`x'); DROP TABLE logs;--`, `k:"\"`, `%_\`, `a.b-c:"]"`, `"unterminated`} {
@@ -75,16 +75,18 @@ func FuzzSearch(f *testing.F) {
 			}
 			return
 		}
-		conds, args := compileSearch(terms)
-		placeholders := 0
-		for _, c := range conds {
-			if !isFragment(c) {
-				t.Fatalf("condition %q is not one of the compiler's fragments", c)
+		for _, d := range []*dialect{sqliteDialect, mysqlDialect, postgresDialect} {
+			conds, args := compileSearch(d, terms)
+			placeholders := 0
+			for _, c := range conds {
+				if !isFragment(d, c) {
+					t.Fatalf("%s: condition %q is not one of the compiler's fragments", d.name, c)
+				}
+				placeholders += strings.Count(c, "?")
 			}
-			placeholders += strings.Count(c, "?")
-		}
-		if placeholders != len(args) {
-			t.Fatalf("%d placeholders, %d args", placeholders, len(args))
+			if placeholders != len(args) {
+				t.Fatalf("%s: %d placeholders, %d args", d.name, placeholders, len(args))
+			}
 		}
 		if _, err := store.Logs(context.Background(), LogQuery{Search: search}); err != nil {
 			t.Fatalf("query %q: %v", search, err)
@@ -92,8 +94,9 @@ func FuzzSearch(f *testing.F) {
 	})
 }
 
-func isFragment(c string) bool {
-	if strings.HasPrefix(c, "(raw_line LIKE") || c == "json_extract(fields, ?) = ?" {
+func isFragment(d *dialect, c string) bool {
+	bare := "(" + d.like("raw_line") + " OR " + d.like("decky") + " OR " + d.like("service") + " OR " + d.like("attacker_ip") + ")"
+	if c == bare || c == d.jsonText+" = ?" {
 		return true
 	}
 	for _, col := range searchColumns {

@@ -46,6 +46,10 @@ type LogQuery struct {
 	Offset  int
 	// Ascending orders by id ascending (streaming); the default is newest first.
 	Ascending bool
+	// NoTotal skips counting the matches (Page.Total stays 0): the count
+	// costs far more than a page, and callers that page through one search
+	// count once with CountLogs.
+	NoTotal bool
 }
 
 // Page is one page of a list.
@@ -83,10 +87,13 @@ type Stats struct {
 	TotalBounties   int64 `json:"total_bounties"`
 }
 
-// Roles of users.
+// Roles of users, from least to most privileged: a viewer reads
+// everything but artifact bytes; an analyst also downloads artifacts,
+// forces mutations and sets mutation intervals; an admin does everything.
 const (
-	RoleAdmin  = "admin"
-	RoleViewer = "viewer"
+	RoleViewer  = "viewer"
+	RoleAnalyst = "analyst"
+	RoleAdmin   = "admin"
 )
 
 // User is an account of the API.
@@ -108,6 +115,8 @@ type Repository interface {
 	Ingest(ctx context.Context, recs []event.Record, checkpointKey string, checkpoint []byte) error
 
 	Logs(ctx context.Context, q LogQuery) (Page[Log], error)
+	// CountLogs counts the logs q selects (its paging fields are ignored).
+	CountLogs(ctx context.Context, q LogQuery) (int64, error)
 	Bounties(ctx context.Context, q BountyQuery) (Page[Bounty], error)
 	Stats(ctx context.Context) (Stats, error)
 
@@ -120,8 +129,190 @@ type Repository interface {
 	UserByUUID(ctx context.Context, uuid string) (User, error)
 	SetPassword(ctx context.Context, uuid, hash string, mustChange bool) error
 	CountUsers(ctx context.Context) (int64, error)
+	ListUsers(ctx context.Context) ([]User, error)        // oldest first
+	DeleteUser(ctx context.Context, uuid string) error    // ErrNotFound
+	SetRole(ctx context.Context, uuid, role string) error // ErrNotFound
+
+	// Histogram counts the logs q selects (its Limit, Offset, AfterID
+	// and Ascending are ignored) per interval-wide bucket aligned on the
+	// Unix epoch, oldest bucket first; empty buckets are left out.
+	Histogram(ctx context.Context, q LogQuery, interval time.Duration) ([]Bucket, error)
+	// MaxLogID is the id of the newest log, 0 when there is none.
+	MaxLogID(ctx context.Context) (int64, error)
+	// LogsAfter returns up to limit logs with id > afterID, oldest first,
+	// without counting a total (the profiler's and the stream's cursor).
+	LogsAfter(ctx context.Context, afterID int64, limit int) ([]Log, error)
+
+	// Activity summarises everything stored about one attacker IP, with
+	// its newest `recent` logs (oldest first) for timing analysis.
+	Activity(ctx context.Context, ip string, recent int) (Activity, error)
+	// BountiesByIP returns every bounty of an attacker IP, oldest first.
+	BountiesByIP(ctx context.Context, ip string) ([]Bounty, error)
+	// UpsertAttacker inserts or updates the profile of a.IP (one row per
+	// IP; an existing row keeps its UUID) together with a.Behavior when
+	// it is not nil, in one transaction, and returns the stored UUID.
+	UpsertAttacker(ctx context.Context, a Attacker) (string, error)
+
+	Attackers(ctx context.Context, q AttackerQuery) (Page[Attacker], error)
+	// Attacker returns one profile with its behaviour (nil when the
+	// profiler has none), or ErrNotFound.
+	Attacker(ctx context.Context, uuid string) (Attacker, error)
+	// AttackerCommands pages the commands of an attacker, newest first,
+	// read from its logs; ErrNotFound when the attacker does not exist.
+	AttackerCommands(ctx context.Context, uuid string, q CommandQuery) (Page[Command], error)
+	// AttackerArtifacts returns up to limit file_captured logs of an
+	// attacker, newest first; ErrNotFound when it does not exist.
+	AttackerArtifacts(ctx context.Context, uuid string, limit int) (Page[Log], error)
+
+	// Purge deletes every log, bounty, attacker and behaviour (users and
+	// state stay) and says how many of each went.
+	Purge(ctx context.Context) (Purged, error)
 
 	// Ping checks the store answers.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Bucket is one bar of a histogram: the bucket's start and its count.
+type Bucket struct {
+	Time  time.Time `json:"time"`
+	Count int64     `json:"count"`
+}
+
+// CommandEventTypes are the event types whose command field (or query,
+// input, line, sql, cmd, the first present) is a command an attacker ran.
+var CommandEventTypes = []string{"command", "exec", "query", "input", "shell_input", "execute", "run", "sql_query", "redis_command"}
+
+// CommandFields are the fields, in order of preference, that hold the
+// command of a command event.
+var CommandFields = []string{"command", "query", "input", "line", "sql", "cmd"}
+
+// Command is one command an attacker ran.
+type Command struct {
+	Timestamp time.Time `json:"timestamp"`
+	Decky     string    `json:"decky"`
+	Service   string    `json:"service"`
+	Command   string    `json:"command"`
+}
+
+// CommandQuery selects an attacker's commands.
+type CommandQuery struct {
+	Service string // exact service, or all
+	Limit   int
+	Offset  int
+}
+
+// Activity is what the store knows of one attacker IP, computed from its
+// logs.
+type Activity struct {
+	IP         string
+	EventCount int64
+	FirstSeen  time.Time
+	LastSeen   time.Time
+	// Deckies in first-contact order; Services sorted.
+	Deckies  []string
+	Services []string
+	// CommandCount counts command events; Commands are the newest
+	// MaxProfileCommands of them, oldest first.
+	CommandCount int64
+	Commands     []Command
+	// Recent are the newest logs asked for, oldest first.
+	Recent []Log
+}
+
+// MaxProfileCommands is how many commands an attacker profile carries
+// inline; the commands endpoint pages through all of them.
+const MaxProfileCommands = 50
+
+// Attacker sort orders.
+const (
+	SortRecent     = "recent"     // last_seen, newest first
+	SortActive     = "active"     // event_count, largest first
+	SortTraversals = "traversals" // traversals first, then recent
+)
+
+// AttackerQuery selects attacker profiles.
+type AttackerQuery struct {
+	Search  string // substring of the IP
+	SortBy  string // a Sort constant; "" is SortRecent
+	Service string // only attackers that touched this service
+	Limit   int
+	Offset  int
+}
+
+// Attacker is the profile of one attacker IP, kept by the profiler.
+type Attacker struct {
+	UUID            string    `json:"uuid"`
+	IP              string    `json:"ip"`
+	FirstSeen       time.Time `json:"first_seen"`
+	LastSeen        time.Time `json:"last_seen"`
+	EventCount      int64     `json:"event_count"`
+	ServiceCount    int       `json:"service_count"`
+	DeckyCount      int       `json:"decky_count"`
+	Services        []string  `json:"services"`
+	Deckies         []string  `json:"deckies"`        // first-contact order
+	TraversalPath   string    `json:"traversal_path"` // "a → b → c", "" unless a traversal
+	IsTraversal     bool      `json:"is_traversal"`   // touched two deckies or more
+	BountyCount     int64     `json:"bounty_count"`
+	CredentialCount int64     `json:"credential_count"`
+	Fingerprints    []Bounty  `json:"fingerprints"`
+	CommandCount    int64     `json:"command_count"`
+	Commands        []Command `json:"commands"` // newest MaxProfileCommands, oldest first
+	UpdatedAt       time.Time `json:"updated_at"`
+	Behavior        *Behavior `json:"behavior"`
+}
+
+// Behavior is the behavioural analysis of an attacker.
+type Behavior struct {
+	OSGuess         string          `json:"os_guess,omitempty"`
+	HopDistance     *int            `json:"hop_distance"`
+	TCPFingerprint  *TCPFingerprint `json:"tcp_fingerprint"`
+	RetransmitCount int             `json:"retransmit_count"`
+	// BehaviorClass is unknown, slow_scan, scanning, brute_force,
+	// beaconing, interactive or mixed.
+	BehaviorClass   string        `json:"behavior_class"`
+	BeaconIntervalS *float64      `json:"beacon_interval_s"`
+	BeaconJitterPct *float64      `json:"beacon_jitter_pct"`
+	ToolGuesses     []string      `json:"tool_guesses"`
+	TimingStats     TimingStats   `json:"timing_stats"`
+	PhaseSequence   PhaseSequence `json:"phase_sequence"`
+	UpdatedAt       time.Time     `json:"updated_at"`
+}
+
+// TCPFingerprint is the latest TCP stack snapshot of an attacker.
+type TCPFingerprint struct {
+	Window        *int   `json:"window"`
+	WScale        *int   `json:"wscale"`
+	MSS           *int   `json:"mss"`
+	OptionsSig    string `json:"options_sig"`
+	HasSACK       bool   `json:"has_sack"`
+	HasTimestamps bool   `json:"has_timestamps"`
+}
+
+// TimingStats describe the inter-arrival times of an attacker's events;
+// the pointers are nil with fewer than two events.
+type TimingStats struct {
+	EventCount int64    `json:"event_count"`
+	DurationS  float64  `json:"duration_s"`
+	MeanIATS   *float64 `json:"mean_iat_s"`
+	MedianIATS *float64 `json:"median_iat_s"`
+	StdevIATS  *float64 `json:"stdev_iat_s"`
+	MinIATS    *float64 `json:"min_iat_s"`
+	MaxIATS    *float64 `json:"max_iat_s"`
+	CV         *float64 `json:"cv"`
+}
+
+// PhaseSequence places an attacker's reconnaissance and action phases.
+type PhaseSequence struct {
+	ReconEndTS        *time.Time `json:"recon_end_ts"`
+	ExfilStartTS      *time.Time `json:"exfil_start_ts"`
+	ExfilLatencyS     *float64   `json:"exfil_latency_s"`
+	LargePayloadCount int        `json:"large_payload_count"`
+}
+
+// Purged counts what Purge deleted.
+type Purged struct {
+	Logs      int64 `json:"logs"`
+	Bounties  int64 `json:"bounties"`
+	Attackers int64 `json:"attackers"`
 }

@@ -2,6 +2,12 @@
 // whose listeners are bound to the decky's own loopback address
 // (127.77.0.10, .11, ...). It needs no privileges; ports below 1024 are
 // shifted by an offset when the process may not bind them.
+//
+// A running Fleet is the one record of deployment state: Deckies is a
+// snapshot of it, Replace changes a decky's services in place (what the
+// mutator does), SetMutateInterval and SetGlobalMutateInterval its
+// schedule. Nothing of it outlives the process; the mutator stores the
+// intervals set at run time (package mutate).
 package local
 
 import (
@@ -9,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,15 +64,77 @@ func (b Binding) Shifted() bool {
 // Decky is a running decky and its bindings.
 type Decky struct {
 	fleet.Decky
-	Bindings []Binding `json:"bindings"`
+	// MutateOff is set when mutation is switched off for this decky alone;
+	// its MutateInterval is then 0.
+	MutateOff bool      `json:"mutate_off,omitempty"`
+	Bindings  []Binding `json:"bindings"`
 }
 
-// Fleet is a running local fleet.
+// EffectiveMutateInterval is the interval in force for d, in minutes,
+// given the fleet default global: 0 means it is never mutated on schedule.
+func (d Decky) EffectiveMutateInterval(global int) int {
+	switch {
+	case d.MutateOff:
+		return 0
+	case d.MutateInterval > 0:
+		return d.MutateInterval
+	}
+	return global
+}
+
+// clone copies everything a caller could change, so that snapshots handed
+// out never share memory with the running fleet.
+func (d Decky) clone() Decky {
+	d.Services = slices.Clone(d.Services)
+	d.Bindings = slices.Clone(d.Bindings)
+	if d.ServiceConfig != nil {
+		cfg := make(map[string]map[string]string, len(d.ServiceConfig))
+		for s, keys := range d.ServiceConfig {
+			cfg[s] = maps.Clone(keys)
+		}
+		d.ServiceConfig = cfg
+	}
+	return d
+}
+
+// ErrNoDecky is wrapped by every call naming a decky the fleet does not have.
+var ErrNoDecky = errors.New("no such decky")
+
+// ErrStopped is returned by changes asked of a fleet that Stop has stopped.
+var ErrStopped = errors.New("the fleet is stopped")
+
+// NeverMutate, given to SetMutateInterval, switches mutation off for one
+// decky whatever the fleet default.
+const NeverMutate = -1
+
+// Fleet is a running local fleet. It is the one record of what is deployed
+// while it runs: each decky's identity, services, bindings, mutation
+// interval and last mutation, and the fleet's default interval. It is safe
+// for concurrent use.
 type Fleet struct {
-	deckies []Decky
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	log     *slog.Logger
+	opts    Options
+	floor   int
+	customs []fleet.Custom
+	// byName is filled by Start and only read afterwards.
+	byName map[string]*slot
+	order  []*slot
+	// ctx is the fleet's lifetime: every service's context derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every serving goroutine
+
+	mu      sync.Mutex // guards stopped, global and every slot's d and insts
+	stopped bool
+	global  int
+}
+
+// slot is one decky: its state and its running services.
+type slot struct {
+	// change serialises Replace calls on this decky; it is held while the
+	// services change, which may wait for open sessions to close.
+	change sync.Mutex
+	d      Decky
+	insts  []*instance // in the order of d.Services
 }
 
 // instance is one service of one decky, bound and ready to serve.
@@ -72,81 +142,264 @@ type instance struct {
 	decky, slug string
 	server      service.Server
 	ls          service.Listeners
+	binds       []Binding
+	// stop and done are set by serve.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // Start binds every listener of every decky first, so that a taken port
 // fails the whole start with a message naming decky, port and fix before
-// anything serves; then it serves them all until Stop.
+// anything serves; then it serves them all until Stop. Every decky's
+// LastMutated becomes the start time.
 func Start(ctx context.Context, fl fleet.Fleet, opts Options) (*Fleet, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	floor := 1024
+	f := &Fleet{opts: opts, floor: 1024, customs: slices.Clone(fl.Customs), byName: map[string]*slot{}, global: fl.General.MutateInterval}
 	if !opts.ForceOffset {
-		floor = unprivilegedFloor()
+		f.floor = unprivilegedFloor()
 	}
-	var insts []instance
-	f := &Fleet{log: opts.Log}
+	var insts []*instance
 	closeAll := func() {
 		for _, in := range insts {
 			closeListeners(in.ls)
 		}
 	}
+	now := time.Now()
 	for _, d := range fl.Deckies {
-		rd := Decky{Decky: d}
+		s := &slot{d: Decky{Decky: d}.clone()}
+		s.d.LastMutated = now
 		for _, slug := range d.Services {
-			in, binds, err := prepare(d, lookup(&fl, slug), opts, floor)
+			in, err := f.prepare(s.d.Decky, slug)
 			if err != nil {
 				closeAll()
 				return nil, err
 			}
 			insts = append(insts, in)
-			rd.Bindings = append(rd.Bindings, binds...)
+			s.insts = append(s.insts, in)
 		}
-		f.deckies = append(f.deckies, rd)
+		s.d.Bindings = bindings(s.insts)
+		f.byName[d.Name] = s
+		f.order = append(f.order, s)
 	}
-	ctx, f.cancel = context.WithCancel(ctx)
+	f.ctx, f.cancel = context.WithCancel(ctx)
 	for _, in := range insts {
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			defer closeListeners(in.ls)
-			if err := in.server.Serve(ctx, in.ls); err != nil && ctx.Err() == nil {
-				f.log.Error("service stopped", "decky", in.decky, "service", in.slug, "err", err)
-			}
-		}()
+		f.serve(in)
 	}
 	return f, nil
 }
 
-// lookup finds a service: registered, or the fleet's [custom-<name>],
-// which this runtime serves as a recording listener (it runs no images).
-func lookup(fl *fleet.Fleet, slug string) func() (service.Service, error) {
-	return func() (service.Service, error) {
-		for _, c := range fl.Customs {
-			if c.Name == slug {
-				return custom.New(c.Name, c.Ports), nil
-			}
+// serve runs in until it is halted or the fleet stops. Callers hold f.mu
+// and have checked f.stopped, except Start, which nothing can race.
+func (f *Fleet) serve(in *instance) {
+	var ctx context.Context
+	ctx, in.stop = context.WithCancel(f.ctx)
+	in.done = make(chan struct{})
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer close(in.done)
+		defer closeListeners(in.ls)
+		if err := in.server.Serve(ctx, in.ls); err != nil && ctx.Err() == nil {
+			f.opts.Log.Error("service stopped", "decky", in.decky, "service", in.slug, "err", err)
 		}
-		return service.Lookup(slug)
-	}
+	}()
 }
 
-func prepare(d fleet.Decky, find func() (service.Service, error), opts Options, floor int) (instance, []Binding, error) {
-	svc, err := find()
+// halt stops in and waits until its listeners and sessions are closed.
+func halt(in *instance) {
+	in.stop()
+	<-in.done
+}
+
+func bindings(insts []*instance) []Binding {
+	var out []Binding
+	for _, in := range insts {
+		out = append(out, in.binds...)
+	}
+	return out
+}
+
+// Replace makes services the service set of decky name, on the same
+// address. Services in both the old and the new set keep running with
+// their sessions; the others are stopped (listeners closed, sessions
+// ended, goroutines finished) before the new ones are bound. It is
+// all-or-nothing: when a new service cannot bind, the old set is restored
+// and the error names the port. On success the decky's LastMutated is now.
+// Persona keys of the decky's ServiceConfig apply to services that come
+// back; keys of services no longer run are kept for that.
+func (f *Fleet) Replace(ctx context.Context, name string, services []string) error {
+	s := f.byName[name]
+	if s == nil {
+		return fmt.Errorf("%w %q", ErrNoDecky, name)
+	}
+	if len(services) == 0 {
+		return fmt.Errorf("decky %s: no services", name)
+	}
+	for i, slug := range services {
+		if slices.Contains(services[:i], slug) {
+			return fmt.Errorf("decky %s: service %q listed twice", name, slug)
+		}
+		if _, err := f.find(slug); err != nil {
+			return fmt.Errorf("decky %s: %w", name, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.change.Lock()
+	defer s.change.Unlock()
+
+	f.mu.Lock()
+	// Read-only copies suffice: commit swaps in new slices, never edits.
+	stopped, d, old := f.stopped, s.d.Decky, s.insts
+	f.mu.Unlock()
+	if stopped {
+		return ErrStopped
+	}
+
+	byslug := map[string]*instance{}
+	var dropped []*instance
+	for _, in := range old {
+		if slices.Contains(services, in.slug) {
+			byslug[in.slug] = in
+		} else {
+			dropped = append(dropped, in)
+		}
+	}
+	for _, in := range dropped {
+		halt(in)
+	}
+	added, err := f.prepareAll(d, services, byslug)
 	if err != nil {
-		return instance{decky: d.Name}, nil, fmt.Errorf("decky %s: %w", d.Name, err)
+		// Restore what was dropped; its ports were free a moment ago.
+		restored, rerr := f.prepareAll(d, d.Services, byslug)
+		if rerr != nil {
+			err = errors.Join(err, fmt.Errorf("decky %s: restoring its services failed, it now runs only those kept: %w", name, rerr))
+		}
+		return errors.Join(err, f.commit(s, d.Services, byslug, restored, false))
+	}
+	return f.commit(s, services, byslug, added, true)
+}
+
+// prepareAll binds every service of services that byslug lacks, adding it
+// there; on failure it closes what it bound and adds nothing.
+func (f *Fleet) prepareAll(d fleet.Decky, services []string, byslug map[string]*instance) ([]*instance, error) {
+	var added []*instance
+	for _, slug := range services {
+		if byslug[slug] != nil {
+			continue
+		}
+		in, err := f.prepare(d, slug)
+		if err != nil {
+			for _, in := range added {
+				closeListeners(in.ls)
+			}
+			return nil, err
+		}
+		added = append(added, in)
+	}
+	for _, in := range added {
+		byslug[in.slug] = in
+	}
+	return added, nil
+}
+
+// commit serves added and records the decky as running the services of
+// order that byslug holds.
+func (f *Fleet) commit(s *slot, order []string, byslug map[string]*instance, added []*instance, mutated bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		for _, in := range added {
+			closeListeners(in.ls)
+		}
+		return ErrStopped
+	}
+	for _, in := range added {
+		f.serve(in)
+	}
+	var insts []*instance
+	var services []string
+	for _, slug := range order {
+		if in := byslug[slug]; in != nil {
+			insts = append(insts, in)
+			services = append(services, slug)
+		}
+	}
+	s.insts, s.d.Services, s.d.Bindings = insts, services, bindings(insts)
+	if mutated {
+		s.d.LastMutated = time.Now()
+	}
+	return nil
+}
+
+// SetMutateInterval sets how often decky name is mutated on schedule:
+// minutes > 0 is its own interval, 0 the fleet default, NeverMutate never.
+func (f *Fleet) SetMutateInterval(name string, minutes int) error {
+	s := f.byName[name]
+	if s == nil {
+		return fmt.Errorf("%w %q", ErrNoDecky, name)
+	}
+	if minutes < NeverMutate {
+		return fmt.Errorf("decky %s: mutate interval %d: want minutes, 0 for the fleet default or NeverMutate", name, minutes)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.d.MutateOff = minutes == NeverMutate
+	s.d.MutateInterval = max(minutes, 0)
+	return nil
+}
+
+// GlobalMutateInterval is the fleet default interval in minutes, for
+// deckies that set none; 0 means they are never mutated on schedule.
+func (f *Fleet) GlobalMutateInterval() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.global
+}
+
+// SetGlobalMutateInterval sets the fleet default interval in minutes; 0
+// switches scheduled mutation off for deckies that set no interval.
+func (f *Fleet) SetGlobalMutateInterval(minutes int) error {
+	if minutes < 0 {
+		return fmt.Errorf("global mutate interval %d: negative", minutes)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.global = minutes
+	return nil
+}
+
+// find returns a service: registered, or the fleet's [custom-<name>],
+// which this runtime serves as a recording listener (it runs no images).
+func (f *Fleet) find(slug string) (service.Service, error) {
+	for _, c := range f.customs {
+		if c.Name == slug {
+			return custom.New(c.Name, c.Ports), nil
+		}
+	}
+	return service.Lookup(slug)
+}
+
+// prepare builds service slug of decky d and binds its listeners; it
+// serves nothing yet.
+func (f *Fleet) prepare(d fleet.Decky, slug string) (*instance, error) {
+	svc, err := f.find(slug)
+	if err != nil {
+		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
 	}
 	info := svc.Info()
-	slug := info.Slug
-	in := instance{decky: d.Name, slug: slug}
+	in := &instance{decky: d.Name, slug: slug}
 	persona, err := service.NewPersona(info, d.ServiceConfig[slug])
 	if err != nil {
-		return in, nil, fmt.Errorf("decky %s: %w", d.Name, err)
+		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
 	}
+	opts := f.opts
 	dir := filepath.Join(opts.DataDir, d.Name, slug)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return in, nil, fmt.Errorf("decky %s: service %s data dir: %w", d.Name, slug, err)
+		return nil, fmt.Errorf("decky %s: service %s data dir: %w", d.Name, slug, err)
 	}
 	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(), DataDir: dir}
 	in.server, err = svc.New(service.Config{
@@ -155,23 +408,22 @@ func prepare(d fleet.Decky, find func() (service.Service, error), opts Options, 
 		Log:  opts.Log.With("decky", d.Name, "service", slug),
 	})
 	if err != nil {
-		return in, nil, fmt.Errorf("decky %s: service %s: %w", d.Name, slug, err)
+		return nil, fmt.Errorf("decky %s: service %s: %w", d.Name, slug, err)
 	}
 	in.ls = service.Listeners{TCP: map[int]net.Listener{}, UDP: map[int]net.PacketConn{}}
-	var binds []Binding
 	for _, p := range info.Ports {
 		port := p.Number
-		if port < floor {
+		if port < f.floor {
 			port += opts.PortOffset
 		}
 		addr := net.JoinHostPort(d.IP.String(), strconv.Itoa(port))
 		if err := bind(&in.ls, p, addr); err != nil {
 			closeListeners(in.ls)
-			return in, nil, bindError(d.Name, slug, p, port, addr, err)
+			return nil, bindError(d.Name, slug, p, port, addr, err)
 		}
-		binds = append(binds, Binding{Service: slug, Port: p, Addr: addr})
+		in.binds = append(in.binds, Binding{Service: slug, Port: p, Addr: addr})
 	}
-	return in, binds, nil
+	return in, nil
 }
 
 // listenConfig turns TCP keepalive off: Go's default 15 s probes are a tell
@@ -235,11 +487,24 @@ func stamp(next event.Emitter, decky, slug string) event.Emitter {
 	})
 }
 
-// Deckies returns the running deckies and their bindings.
-func (f *Fleet) Deckies() []Decky { return f.deckies }
+// Deckies returns a snapshot of the running deckies and their bindings,
+// in fleet order; it shares no memory with the fleet.
+func (f *Fleet) Deckies() []Decky {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Decky, len(f.order))
+	for i, s := range f.order {
+		out[i] = s.d.clone()
+	}
+	return out
+}
 
 // Stop stops every service and waits for them; open sessions are closed.
+// Replace fails with ErrStopped afterwards.
 func (f *Fleet) Stop() {
+	f.mu.Lock()
+	f.stopped = true
+	f.mu.Unlock()
 	f.cancel()
 	f.wg.Wait()
 }

@@ -16,11 +16,12 @@ import (
 )
 
 // echoService greets with the decky's hostname and echoes one line.
-type echoService struct{}
-
-func (echoService) Info() service.Info {
-	return service.Info{Slug: "zz-echo", Ports: []service.Port{{Number: 7, Proto: service.TCP}, {Number: 7777, Proto: service.TCP}}}
+type echoService struct {
+	slug  string
+	ports []service.Port
 }
+
+func (s echoService) Info() service.Info { return service.Info{Slug: s.slug, Ports: s.ports} }
 
 func (echoService) New(cfg service.Config) (service.Server, error) { return echoServer{cfg}, nil }
 
@@ -33,10 +34,16 @@ func (s echoServer) Serve(ctx context.Context, ls service.Listeners) error {
 		go func() {
 			defer wg.Done()
 			service.ServeTCP(ctx, ln, s.cfg.Emit, service.DefaultLimits, func(ctx context.Context, c *service.Conn) {
+				r := bufio.NewReader(c)
 				c.Write([]byte(s.cfg.Host.Hostname + "\n"))
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				s.cfg.Emit.Emit(event.Event{Type: "line", Fields: map[string]string{"line": strings.TrimSpace(line)}})
-				c.Write([]byte(line))
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					s.cfg.Emit.Emit(event.Event{Type: "line", Fields: map[string]string{"line": strings.TrimSpace(line)}})
+					c.Write([]byte(line))
+				}
 			})
 		}()
 	}
@@ -44,7 +51,13 @@ func (s echoServer) Serve(ctx context.Context, ls service.Listeners) error {
 	return nil
 }
 
-func init() { service.Register(echoService{}) }
+func tcp(n int) service.Port { return service.Port{Number: n, Proto: service.TCP} }
+
+func init() {
+	service.Register(echoService{"zz-echo", []service.Port{tcp(7), tcp(7777)}})
+	service.Register(echoService{"zz-alpha", []service.Port{tcp(7101)}})
+	service.Register(echoService{"zz-beta", []service.Port{tcp(7102)}})
+}
 
 func decky(name, ip string) fleet.Decky {
 	return fleet.Decky{Name: name, IP: netip.MustParseAddr(ip), Hostname: "host-" + name, Distro: "debian", OS: "linux", Services: []string{"zz-echo"}}
