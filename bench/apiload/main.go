@@ -110,7 +110,7 @@ func run(ctx context.Context, dbType, dbURL, dir string, rows int, listen, passw
 
 // fill ingests synthetic events until the store holds rows logs: 10
 // deckies, 2,000 attacker addresses of very unequal activity, a month of
-// timestamps, and the event mix of a exposed fleet (mostly connects, some
+// timestamps, and the event mix of an exposed fleet (mostly connects, some
 // logins, commands and HTTP requests).
 func fill(ctx context.Context, repo store.Repository, rows int) error {
 	st, err := repo.Stats(ctx)
@@ -132,7 +132,7 @@ func fill(ctx context.Context, repo store.Repository, rows int) error {
 	start := time.Now()
 	batch := make([]event.Record, 0, 1000)
 	for i := have; i < rows; i++ {
-		ts := end.Add(-span + time.Duration(int64(i)*int64(span)/int64(rows)))
+		ts := end.Add(-span + span/time.Duration(rows)*time.Duration(i))
 		ip := "198.51." + strconv.Itoa(int(zipf.Uint64()/250)) + "." + strconv.Itoa(int(zipf.Uint64()%250)+1)
 		e := event.Event{
 			Time:     ts,

@@ -21,6 +21,7 @@ func (s *Server) registerAttackers() {
 		Method: http.MethodGet, Path: "/attackers", Tags: []string{"attackers"},
 		Summary:     "List attacker profiles",
 		Description: "A page of attacker profiles, each with its behaviour (null until the profiler has analysed it). Results may be up to 2 s old.",
+		Responses:   jsonResponses[store.Page[store.Attacker]](s),
 	}, s.attackers)
 	route(s, viewer, huma.Operation{
 		Method: http.MethodGet, Path: "/attackers/{uuid}", Tags: []string{"attackers"},
@@ -65,25 +66,24 @@ type attackersInput struct {
 	Service string `query:"service" maxLength:"64" doc:"Only attackers that touched this service."`
 }
 
-type attackersOutput struct {
-	Body store.Page[store.Attacker]
-}
-
 // attackers serves GET /attackers.
-func (s *Server) attackers(ctx context.Context, in *attackersInput) (*attackersOutput, error) {
+func (s *Server) attackers(ctx context.Context, in *attackersInput) (*jsonOutput, error) {
 	q := store.AttackerQuery{Search: in.Search, SortBy: in.SortBy, Service: in.Service, Limit: in.Limit, Offset: in.Offset}
-	p, err := cached(ctx, &s.cache, "attackers", q, func(ctx context.Context) (store.Page[store.Attacker], error) {
+	p, err := cached(ctx, &s.cache, "attackers", q, func(ctx context.Context) (encoded[store.Page[store.Attacker]], error) {
 		p, err := s.repo.Attackers(ctx, q)
+		if err != nil {
+			return encoded[store.Page[store.Attacker]]{}, err
+		}
 		p.Data = nonNil(p.Data)
 		for i := range p.Data {
 			normalizeAttacker(&p.Data[i])
 		}
-		return p, err
+		return encodeBody(p)
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	return &attackersOutput{Body: p}, nil
+	return p.output(), nil
 }
 
 type attackerOutput struct {
@@ -123,14 +123,18 @@ func (s *Server) attackerCommands(ctx context.Context, in *commandsInput) (*comm
 }
 
 // attackerArtifacts serves GET /attackers/{uuid}/artifacts.
-func (s *Server) attackerArtifacts(ctx context.Context, in *AttackerParams) (*logsOutput, error) {
+func (s *Server) attackerArtifacts(ctx context.Context, in *AttackerParams) (*artifactsOutput, error) {
 	p, err := s.repo.AttackerArtifacts(ctx, in.UUID, maxArtifactRows)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
 	normalizeLogs(p.Data)
 	p.Data = nonNil(p.Data)
-	return &logsOutput{Body: p}, nil
+	return &artifactsOutput{Body: p}, nil
+}
+
+type artifactsOutput struct {
+	Body store.Page[store.Log]
 }
 
 // normalizeAttacker puts a profile's times in UTC and its lists, empty or

@@ -92,11 +92,13 @@ func (s *Server) registerFeeds() {
 		Method: http.MethodGet, Path: "/logs", Tags: []string{"logs"},
 		Summary:     "List logs",
 		Description: "A page of stored events, newest first. Each row's fields is a JSON object of strings.",
+		Responses:   jsonResponses[store.Page[store.Log]](s),
 	}, s.logs)
 	route(s, viewer, huma.Operation{
 		Method: http.MethodGet, Path: "/bounty", Tags: []string{"bounty"},
 		Summary:     "List bounties",
 		Description: "Credentials and fingerprints attackers revealed, deduplicated, newest first.",
+		Responses:   jsonResponses[store.Page[store.Bounty]](s),
 	}, s.bounties)
 	route(s, viewer, huma.Operation{
 		Method: http.MethodGet, Path: "/stats", Tags: []string{"stats"},
@@ -109,13 +111,9 @@ type logsInput struct {
 	SearchParams
 }
 
-type logsOutput struct {
-	Body store.Page[store.Log]
-}
-
 // logs serves GET /logs. Each row's fields is a JSON object (the original
 // sent a JSON-encoded string) and its timestamp is RFC 3339 in UTC.
-func (s *Server) logs(ctx context.Context, in *logsInput) (*logsOutput, error) {
+func (s *Server) logs(ctx context.Context, in *logsInput) (*jsonOutput, error) {
 	q := in.logQuery(in.PageParams)
 	q.NoTotal = true
 	// The count is cached per search, not per page: it costs far more
@@ -128,17 +126,20 @@ func (s *Server) logs(ctx context.Context, in *logsInput) (*logsOutput, error) {
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	p, err := cached(ctx, &s.cache, "logs", q, func(ctx context.Context) (store.Page[store.Log], error) {
+	// The page is kept with the total it was first served with.
+	p, err := cached(ctx, &s.cache, "logs", q, func(ctx context.Context) (encoded[store.Page[store.Log]], error) {
 		p, err := s.repo.Logs(ctx, q)
+		if err != nil {
+			return encoded[store.Page[store.Log]]{}, err
+		}
 		normalizeLogs(p.Data)
-		p.Data = nonNil(p.Data)
-		return p, err
+		p.Data, p.Total = nonNil(p.Data), total
+		return encodeBody(p)
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	p.Total = total
-	return &logsOutput{Body: p}, nil
+	return p.output(), nil
 }
 
 // normalizeLogs puts times in UTC and gives every row a fields object.
@@ -158,25 +159,24 @@ type bountyInput struct {
 	Search     string `query:"search" maxLength:"512" doc:"Substring of decky, service, attacker IP or payload."`
 }
 
-type bountyOutput struct {
-	Body store.Page[store.Bounty]
-}
-
 // bounties serves GET /bounty, payloads as JSON objects.
-func (s *Server) bounties(ctx context.Context, in *bountyInput) (*bountyOutput, error) {
+func (s *Server) bounties(ctx context.Context, in *bountyInput) (*jsonOutput, error) {
 	q := store.BountyQuery{Type: in.BountyType, Search: in.Search, Limit: in.Limit, Offset: in.Offset}
-	p, err := cached(ctx, &s.cache, "bounty", q, func(ctx context.Context) (store.Page[store.Bounty], error) {
+	p, err := cached(ctx, &s.cache, "bounty", q, func(ctx context.Context) (encoded[store.Page[store.Bounty]], error) {
 		p, err := s.repo.Bounties(ctx, q)
+		if err != nil {
+			return encoded[store.Page[store.Bounty]]{}, err
+		}
 		p.Data = nonNil(p.Data)
 		for i := range p.Data {
 			normalizeBounty(&p.Data[i])
 		}
-		return p, err
+		return encodeBody(p)
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	return &bountyOutput{Body: p}, nil
+	return p.output(), nil
 }
 
 // statsBody is the dashboard's counter strip.

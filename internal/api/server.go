@@ -307,12 +307,25 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 // statusWriter remembers the status code for the access log.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status      int
+	wroteHeader bool
 }
 
+// WriteHeader forwards the first status only: when a client leaves in the
+// middle of a body, huma answers the write error with an error status,
+// which net/http would log as a superfluous WriteHeader on every
+// disconnect.
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	if w.wroteHeader {
+		return
+	}
+	w.status, w.wroteHeader = code, true
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(p)
 }
 
 // Unwrap lets http.ResponseController reach the connection (flushing,
