@@ -63,7 +63,19 @@ type cacheEntry struct {
 	over    bool // done (set with the lock held)
 	expires time.Time
 	rows    int
+	// costly reads (kept longer than cacheTTL) are evicted after cheap
+	// ones: a stream of cheap one-off pages (random offsets) must not
+	// push out the searches that take hundreds of milliseconds to redo.
+	costly bool
+	// prev is the result this read refreshes, served to the reads that
+	// arrive while it runs (nil when there is none fresh enough).
+	prev any
 }
+
+// staleFor is how long past its expiry a result may still be served
+// while one read refreshes it: only the refreshing request waits for a
+// costly read, not every request that arrives meanwhile.
+const staleFor = cacheMaxTTL
 
 // errLeaderPanicked is what the reads waiting for a read that panicked
 // get (the panic itself goes on to the recoverer).
@@ -82,9 +94,12 @@ func cached[T any](ctx context.Context, c *respCache, route string, query any, f
 	}
 	key := route + "\x00" + string(q)
 	for {
-		e, leader := c.claim(key)
+		e, leader, stale := c.claim(key)
 		if leader {
 			return lead(ctx, c, e, fn)
+		}
+		if stale != nil {
+			return stale.(T), nil
 		}
 		select {
 		case <-e.done:
@@ -127,35 +142,42 @@ func (c *respCache) clock() time.Time {
 }
 
 // claim returns the live entry of key, or a new running one the caller
-// must run (leader true).
-func (c *respCache) claim(key string) (e *cacheEntry, leader bool) {
+// must run (leader true). A running entry that refreshes an expired
+// result also returns that result as stale, for the caller to serve.
+func (c *respCache) claim(key string) (e *cacheEntry, leader bool, stale any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock()
 	// Entries end in roughly the order they expire (costly reads live
-	// longer; they go when read again stale, or by trim): drop the stale
-	// head.
+	// longer; they go when read again stale, or by trim): drop the head
+	// once past serving stale.
 	for f := c.order.Front(); f != nil; f = c.order.Front() {
 		old := f.Value.(*cacheEntry)
-		if !old.over || now.Before(old.expires) {
+		if !old.over || now.Before(old.expires.Add(staleFor)) {
 			break
 		}
 		c.drop(old)
 	}
+	var prev any
 	if old, ok := c.entries[key]; ok {
-		if !old.over || now.Before(old.expires) {
-			return old, false
+		switch {
+		case !old.over:
+			return old, false, old.prev
+		case now.Before(old.expires):
+			return old, false, nil
+		case old.err == nil && now.Before(old.expires.Add(staleFor)):
+			prev = old.val
 		}
 		c.drop(old)
 	}
 	if c.entries == nil {
 		c.entries = map[string]*cacheEntry{}
 	}
-	e = &cacheEntry{key: key, done: make(chan struct{})}
+	e = &cacheEntry{key: key, done: make(chan struct{}), prev: prev}
 	e.elem = c.order.PushBack(e)
 	c.entries[key] = e
 	c.trim()
-	return e, true
+	return e, true, nil
 }
 
 // ttlFor is how long a read that took d is kept.
@@ -168,7 +190,7 @@ func ttlFor(d time.Duration) time.Duration {
 func (c *respCache) finish(e *cacheEntry, v any, err error, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e.val, e.err, e.over = v, err, true
+	e.val, e.err, e.over, e.prev = v, err, true, nil
 	e.expires = c.clock().Add(ttl)
 	close(e.done)
 	if c.entries[e.key] != e {
@@ -179,16 +201,24 @@ func (c *respCache) finish(e *cacheEntry, v any, err error, ttl time.Duration) {
 		c.drop(e)
 		return
 	}
-	e.rows = rows
+	e.rows, e.costly = rows, ttl > cacheTTL
 	c.rows += rows
 	c.order.MoveToBack(e.elem)
 	c.trim()
 }
 
-// trim evicts the oldest entries while the cache is over its bounds.
+// trim evicts entries while the cache is over its bounds: the oldest
+// cheap one first, the oldest of all when only costly ones are left.
 func (c *respCache) trim() {
 	for c.order.Len() > cacheMaxEntries || c.rows > cacheMaxRows {
-		c.drop(c.order.Front().Value.(*cacheEntry))
+		victim := c.order.Front()
+		for f := victim; f != nil; f = f.Next() {
+			if e := f.Value.(*cacheEntry); e.over && !e.costly {
+				victim = f
+				break
+			}
+		}
+		c.drop(victim.Value.(*cacheEntry))
 	}
 }
 

@@ -319,8 +319,8 @@ func TestCacheBounds(t *testing.T) {
 		t.Fatalf("evicted the wrong end: oldest kept %v, newest kept %v", oldest, newest)
 	}
 
-	// Expired entries go before anything else is evicted.
-	clock.advance(cacheTTL)
+	// Entries past serving stale go before anything else is evicted.
+	clock.advance(cacheTTL + staleFor)
 	get(-1, 10)
 	if n, rows := held(); n != 1 || rows != 11 {
 		t.Fatalf("after expiry: %d entries, %d rows", n, rows)
@@ -405,5 +405,71 @@ func TestCostlyReadsKeptLonger(t *testing.T) {
 		if err != nil || got != step.want {
 			t.Fatalf("after %v: read %d, %v; want %d", step.advance, got, err, step.want)
 		}
+	}
+}
+
+// TestStaleServedWhileRefreshing: once a result expires, the read that
+// refreshes it waits for the store, and reads arriving meanwhile get the
+// expired result at once; past staleFor nobody gets it.
+func TestStaleServedWhileRefreshing(t *testing.T) {
+	var c respCache
+	clock := newTestClock()
+	c.now = clock.now
+	ctx := context.Background()
+	if v, err := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 1, nil }); err != nil || v != 1 {
+		t.Fatalf("first read: %d, %v", v, err)
+	}
+	clock.advance(cacheTTL)
+	release, started := make(chan struct{}), make(chan struct{})
+	done := make(chan int)
+	go func() {
+		v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) {
+			close(started)
+			<-release
+			return 2, nil
+		})
+		done <- v
+	}()
+	<-started
+	if v, err := cached(ctx, &c, "r", "q", func(context.Context) (int, error) {
+		t.Error("a second refresh ran")
+		return 3, nil
+	}); err != nil || v != 1 {
+		t.Fatalf("during the refresh: %d, %v; want the stale 1", v, err)
+	}
+	close(release)
+	if v := <-done; v != 2 {
+		t.Fatalf("the refreshing read got %d, want 2", v)
+	}
+	if v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 4, nil }); v != 2 {
+		t.Fatalf("after the refresh: %d, want 2", v)
+	}
+	// Too old to serve: the next read waits for the store.
+	clock.advance(cacheTTL + staleFor)
+	if v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 5, nil }); v != 5 {
+		t.Fatalf("past staleFor: %d, want 5", v)
+	}
+}
+
+// TestCostlyOutliveCheapChurn: one-off cheap reads (pages at random
+// offsets) evict each other, not a costly search.
+func TestCostlyOutliveCheapChurn(t *testing.T) {
+	var c respCache
+	clock := newTestClock()
+	c.now = clock.now
+	ctx := context.Background()
+	cached(ctx, &c, "r", "costly", func(context.Context) (int, error) {
+		clock.advance(500 * time.Millisecond)
+		return 1, nil
+	})
+	for i := range cacheMaxEntries + 5 {
+		cached(ctx, &c, "r", i, func(context.Context) (int, error) { return i, nil })
+	}
+	c.mu.Lock()
+	_, kept := c.entries["r\x00\"costly\""]
+	n := len(c.entries)
+	c.mu.Unlock()
+	if !kept || n != cacheMaxEntries {
+		t.Fatalf("costly kept %v, %d entries", kept, n)
 	}
 }
