@@ -20,7 +20,7 @@ func (s *Server) registerAttackers() {
 	route(s, viewer, huma.Operation{
 		Method: http.MethodGet, Path: "/attackers", Tags: []string{"attackers"},
 		Summary:     "List attacker profiles",
-		Description: "A page of attacker profiles, each with its behaviour (null until the profiler has analysed it). Results may be up to 2 s old.",
+		Description: "A page of attacker profiles, each with its behaviour (null until the profiler has analysed it). Results are cached: typically up to 2 s old, longer for costly reads (see the package README).",
 		Responses:   jsonResponses[store.Page[store.Attacker]](s),
 	}, s.attackers)
 	route(s, viewer, huma.Operation{
@@ -69,21 +69,9 @@ type attackersInput struct {
 // attackers serves GET /attackers.
 func (s *Server) attackers(ctx context.Context, in *attackersInput) (*jsonOutput, error) {
 	q := store.AttackerQuery{Search: in.Search, SortBy: in.SortBy, Service: in.Service, Limit: in.Limit, Offset: in.Offset}
-	p, err := cached(ctx, &s.cache, "attackers", q, func(ctx context.Context) (encoded[store.Page[store.Attacker]], error) {
-		p, err := s.repo.Attackers(ctx, q)
-		if err != nil {
-			return encoded[store.Page[store.Attacker]]{}, err
-		}
-		p.Data = nonNil(p.Data)
-		for i := range p.Data {
-			normalizeAttacker(&p.Data[i])
-		}
-		return encodeBody(p)
-	})
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	return p.output(), nil
+	return cachedPage(ctx, s, "attackers", q, func(ctx context.Context) (store.Page[store.Attacker], error) {
+		return s.repo.Attackers(ctx, q)
+	}, normalizeAttacker)
 }
 
 type attackerOutput struct {

@@ -83,13 +83,20 @@ func (s *Server) userOfToken(ctx context.Context, tok string) (store.User, error
 	}); err != nil || c.Subject == "" {
 		return store.User{}, errBadToken
 	}
-	u, err := s.repo.UserByUUID(ctx, c.Subject)
+	return s.userNamed(ctx, c.Subject, c.PasswordVer)
+}
+
+// userNamed returns the user a verified credential (access token or
+// stream ticket) names, refusing it when the user is gone or its password
+// changed since the credential was issued.
+func (s *Server) userNamed(ctx context.Context, uuid, passwordVer string) (store.User, error) {
+	u, err := s.repo.UserByUUID(ctx, uuid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.User{}, errBadToken
 	case err != nil:
 		return store.User{}, err
-	case c.PasswordVer != passwordVersion(u.PasswordHash):
+	case passwordVer != passwordVersion(u.PasswordHash):
 		return store.User{}, errBadToken
 	}
 	return u, nil

@@ -127,30 +127,46 @@ func (s *Server) logs(ctx context.Context, in *logsInput) (*jsonOutput, error) {
 		return nil, s.fail(ctx, err)
 	}
 	// The page is kept with the total it was first served with.
-	p, err := cached(ctx, &s.cache, "logs", q, func(ctx context.Context) (encoded[store.Page[store.Log]], error) {
+	return cachedPage(ctx, s, "logs", q, func(ctx context.Context) (store.Page[store.Log], error) {
 		p, err := s.repo.Logs(ctx, q)
-		if err != nil {
-			return encoded[store.Page[store.Log]]{}, err
-		}
-		normalizeLogs(p.Data)
-		p.Data, p.Total = nonNil(p.Data), total
-		return encodeBody(p)
-	})
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	return p.output(), nil
+		p.Total = total
+		return p, err
+	}, normalizeLog)
 }
 
 // normalizeLogs puts times in UTC and gives every row a fields object.
 func normalizeLogs(ls []store.Log) {
 	for i := range ls {
-		l := &ls[i]
-		l.Timestamp = l.Timestamp.UTC()
-		if l.Fields == nil {
-			l.Fields = map[string]string{}
-		}
+		normalizeLog(&ls[i])
 	}
+}
+
+func normalizeLog(l *store.Log) {
+	l.Timestamp = l.Timestamp.UTC()
+	if l.Fields == nil {
+		l.Fields = map[string]string{}
+	}
+}
+
+// cachedPage serves a page read through the cache: its rows normalized,
+// kept encoded, written as is.
+func cachedPage[T any](ctx context.Context, s *Server, route string, q any,
+	read func(context.Context) (store.Page[T], error), normalize func(*T)) (*jsonOutput, error) {
+	e, err := cached(ctx, &s.cache, route, q, func(ctx context.Context) (encoded[store.Page[T]], error) {
+		p, err := read(ctx)
+		if err != nil {
+			return encoded[store.Page[T]]{}, err
+		}
+		p.Data = nonNil(p.Data)
+		for i := range p.Data {
+			normalize(&p.Data[i])
+		}
+		return encodeBody(p)
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	return e.output(), nil
 }
 
 type bountyInput struct {
@@ -162,21 +178,9 @@ type bountyInput struct {
 // bounties serves GET /bounty, payloads as JSON objects.
 func (s *Server) bounties(ctx context.Context, in *bountyInput) (*jsonOutput, error) {
 	q := store.BountyQuery{Type: in.BountyType, Search: in.Search, Limit: in.Limit, Offset: in.Offset}
-	p, err := cached(ctx, &s.cache, "bounty", q, func(ctx context.Context) (encoded[store.Page[store.Bounty]], error) {
-		p, err := s.repo.Bounties(ctx, q)
-		if err != nil {
-			return encoded[store.Page[store.Bounty]]{}, err
-		}
-		p.Data = nonNil(p.Data)
-		for i := range p.Data {
-			normalizeBounty(&p.Data[i])
-		}
-		return encodeBody(p)
-	})
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	return p.output(), nil
+	return cachedPage(ctx, s, "bounty", q, func(ctx context.Context) (store.Page[store.Bounty], error) {
+		return s.repo.Bounties(ctx, q)
+	}, normalizeBounty)
 }
 
 // statsBody is the dashboard's counter strip.

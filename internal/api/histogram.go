@@ -16,7 +16,7 @@ func (s *Server) registerHistogram() {
 		Summary: "Count logs over time",
 		Description: "The logs the search selects, counted per bucket of interval_minutes. A bare list, oldest " +
 			"bucket first; each bucket's time is its start (RFC 3339, UTC), buckets are aligned on the Unix epoch, " +
-			"and buckets without logs are left out. Results may be up to 2 s old.",
+			"and buckets without logs are left out. Results are cached: typically up to 2 s old, longer for costly reads (see the package README).",
 	}, s.histogram)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -65,16 +64,7 @@ func (s *Server) userOfTicket(ctx context.Context, tok string) (store.User, erro
 	}); err != nil || c.Subject == "" {
 		return store.User{}, errBadToken
 	}
-	u, err := s.repo.UserByUUID(ctx, c.Subject)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.User{}, errBadToken
-	case err != nil:
-		return store.User{}, err
-	case c.PasswordVer != passwordVersion(u.PasswordHash):
-		return store.User{}, errBadToken
-	}
-	return u, nil
+	return s.userNamed(ctx, c.Subject, c.PasswordVer)
 }
 
 type ticketOutput struct {
