@@ -40,26 +40,21 @@ func commandText(fields map[string]string) string {
 // queryCommands runs a query selecting timestamp, decky, service, fields
 // of command logs.
 func (s *SQL) queryCommands(ctx context.Context, db queryer, query string, args ...any) ([]Command, error) {
-	rows, err := db.QueryContext(ctx, s.d.q(query), args...)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, db, s.d.q(query), args, scanCommand)
+}
+
+func scanCommand(rows *sql.Rows) (Command, error) {
+	var c Command
+	var fields string
+	if err := rows.Scan(timeCol{&c.Timestamp}, &c.Decky, &c.Service, &fields); err != nil {
+		return Command{}, err
 	}
-	defer rows.Close()
-	out := []Command{}
-	for rows.Next() {
-		var c Command
-		var fields string
-		if err := rows.Scan(timeCol{&c.Timestamp}, &c.Decky, &c.Service, &fields); err != nil {
-			return nil, err
-		}
-		var f map[string]string
-		if err := json.Unmarshal([]byte(fields), &f); err != nil {
-			return nil, fmt.Errorf("command fields: %w", err)
-		}
-		c.Command = commandText(f)
-		out = append(out, c)
+	var f map[string]string
+	if err := json.Unmarshal([]byte(fields), &f); err != nil {
+		return Command{}, fmt.Errorf("command fields: %w", err)
 	}
-	return out, rows.Err()
+	c.Command = commandText(f)
+	return c, nil
 }
 
 // Activity implements Repository. The counts, seen times, deckies and
@@ -323,61 +318,56 @@ func (s *SQL) Attacker(ctx context.Context, uuid string) (Attacker, error) {
 }
 
 func (s *SQL) queryAttackers(ctx context.Context, db queryer, query string, args ...any) ([]Attacker, error) {
-	rows, err := db.QueryContext(ctx, s.d.q(query), args...)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, db, s.d.q(query), args, scanAttacker)
+}
+
+func scanAttacker(rows *sql.Rows) (Attacker, error) {
+	var a Attacker
+	var b Behavior
+	var services, deckies, fingerprints, commands string
+	var path, buuid, osGuess, class, tcp, tools, timing, phase sql.NullString
+	var hop, retrans sql.NullInt64
+	var interval, jitter sql.NullFloat64
+	if err := rows.Scan(&a.UUID, &a.IP, timeCol{&a.FirstSeen}, timeCol{&a.LastSeen}, &a.EventCount, &a.ServiceCount,
+		&a.DeckyCount, &services, &deckies, &path, &a.IsTraversal, &a.BountyCount, &a.CredentialCount, &fingerprints,
+		&a.CommandCount, &commands, timeCol{&a.UpdatedAt}, &buuid, &osGuess, &hop, &tcp, &retrans, &class, &interval, &jitter,
+		&tools, &timing, &phase, timeCol{&b.UpdatedAt}); err != nil {
+		return Attacker{}, err
 	}
-	defer rows.Close()
-	out := []Attacker{}
-	for rows.Next() {
-		var a Attacker
-		var b Behavior
-		var services, deckies, fingerprints, commands string
-		var path, buuid, osGuess, class, tcp, tools, timing, phase sql.NullString
-		var hop, retrans sql.NullInt64
-		var interval, jitter sql.NullFloat64
-		if err := rows.Scan(&a.UUID, &a.IP, timeCol{&a.FirstSeen}, timeCol{&a.LastSeen}, &a.EventCount, &a.ServiceCount,
-			&a.DeckyCount, &services, &deckies, &path, &a.IsTraversal, &a.BountyCount, &a.CredentialCount, &fingerprints,
-			&a.CommandCount, &commands, timeCol{&a.UpdatedAt}, &buuid, &osGuess, &hop, &tcp, &retrans, &class, &interval, &jitter,
-			&tools, &timing, &phase, timeCol{&b.UpdatedAt}); err != nil {
-			return nil, err
+	a.TraversalPath = path.String
+	for _, j := range []struct {
+		text string
+		v    any
+	}{{services, &a.Services}, {deckies, &a.Deckies}, {fingerprints, &a.Fingerprints}, {commands, &a.Commands}} {
+		if err := json.Unmarshal([]byte(j.text), j.v); err != nil {
+			return Attacker{}, fmt.Errorf("attacker %s: %w", a.UUID, err)
 		}
-		a.TraversalPath = path.String
+	}
+	if buuid.Valid {
+		b.OSGuess, b.BehaviorClass, b.RetransmitCount = osGuess.String, class.String, int(retrans.Int64)
+		if hop.Valid {
+			h := int(hop.Int64)
+			b.HopDistance = &h
+		}
+		if interval.Valid {
+			b.BeaconIntervalS = &interval.Float64
+		}
+		if jitter.Valid {
+			b.BeaconJitterPct = &jitter.Float64
+		}
 		for _, j := range []struct {
-			text string
+			text sql.NullString
 			v    any
-		}{{services, &a.Services}, {deckies, &a.Deckies}, {fingerprints, &a.Fingerprints}, {commands, &a.Commands}} {
-			if err := json.Unmarshal([]byte(j.text), j.v); err != nil {
-				return nil, fmt.Errorf("attacker %s: %w", a.UUID, err)
-			}
-		}
-		if buuid.Valid {
-			b.OSGuess, b.BehaviorClass, b.RetransmitCount = osGuess.String, class.String, int(retrans.Int64)
-			if hop.Valid {
-				h := int(hop.Int64)
-				b.HopDistance = &h
-			}
-			if interval.Valid {
-				b.BeaconIntervalS = &interval.Float64
-			}
-			if jitter.Valid {
-				b.BeaconJitterPct = &jitter.Float64
-			}
-			for _, j := range []struct {
-				text sql.NullString
-				v    any
-			}{{tcp, &b.TCPFingerprint}, {tools, &b.ToolGuesses}, {timing, &b.TimingStats}, {phase, &b.PhaseSequence}} {
-				if j.text.Valid {
-					if err := json.Unmarshal([]byte(j.text.String), j.v); err != nil {
-						return nil, fmt.Errorf("attacker %s behavior: %w", a.UUID, err)
-					}
+		}{{tcp, &b.TCPFingerprint}, {tools, &b.ToolGuesses}, {timing, &b.TimingStats}, {phase, &b.PhaseSequence}} {
+			if j.text.Valid {
+				if err := json.Unmarshal([]byte(j.text.String), j.v); err != nil {
+					return Attacker{}, fmt.Errorf("attacker %s behavior: %w", a.UUID, err)
 				}
 			}
-			a.Behavior = &b
 		}
-		out = append(out, a)
+		a.Behavior = &b
 	}
-	return out, rows.Err()
+	return a, nil
 }
 
 // attackerIP is the IP of the attacker uuid, or ErrNotFound.

@@ -339,23 +339,36 @@ type queryer interface {
 
 // queryLogs runs a query selecting logColumns; never nil.
 func (s *SQL) queryLogs(ctx context.Context, db queryer, query string, args ...any) ([]Log, error) {
-	rows, err := db.QueryContext(ctx, s.d.q(query), args...)
+	return queryAll(ctx, db, s.d.q(query), args, scanLog)
+}
+
+func scanLog(rows *sql.Rows) (Log, error) {
+	var l Log
+	var fields string
+	if err := rows.Scan(&l.ID, timeCol{&l.Timestamp}, &l.Decky, &l.Service, &l.EventType, &l.Severity,
+		&l.AttackerIP, &fields, &l.Msg, &l.RawLine); err != nil {
+		return Log{}, err
+	}
+	if err := json.Unmarshal([]byte(fields), &l.Fields); err != nil {
+		return Log{}, fmt.Errorf("log %d fields: %w", l.ID, err)
+	}
+	return l, nil
+}
+
+// queryAll runs a query and scans every row with scan; never nil.
+func queryAll[T any](ctx context.Context, db queryer, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Log{}
+	out := []T{}
 	for rows.Next() {
-		var l Log
-		var fields string
-		if err := rows.Scan(&l.ID, timeCol{&l.Timestamp}, &l.Decky, &l.Service, &l.EventType, &l.Severity,
-			&l.AttackerIP, &fields, &l.Msg, &l.RawLine); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(fields), &l.Fields); err != nil {
-			return nil, fmt.Errorf("log %d fields: %w", l.ID, err)
-		}
-		out = append(out, l)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -539,24 +552,19 @@ func (s *SQL) BountiesByIP(ctx context.Context, ip string) ([]Bounty, error) {
 
 // queryBounties runs a query selecting bountyColumns; never nil.
 func (s *SQL) queryBounties(ctx context.Context, db queryer, query string, args ...any) ([]Bounty, error) {
-	rows, err := db.QueryContext(ctx, s.d.q(query), args...)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, db, s.d.q(query), args, scanBounty)
+}
+
+func scanBounty(rows *sql.Rows) (Bounty, error) {
+	var b Bounty
+	var payload string
+	if err := rows.Scan(&b.ID, timeCol{&b.Timestamp}, &b.Decky, &b.Service, &b.AttackerIP, &b.BountyType, &payload); err != nil {
+		return Bounty{}, err
 	}
-	defer rows.Close()
-	out := []Bounty{}
-	for rows.Next() {
-		var b Bounty
-		var payload string
-		if err := rows.Scan(&b.ID, timeCol{&b.Timestamp}, &b.Decky, &b.Service, &b.AttackerIP, &b.BountyType, &payload); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(payload), &b.Payload); err != nil {
-			return nil, fmt.Errorf("bounty %d payload: %w", b.ID, err)
-		}
-		out = append(out, b)
+	if err := json.Unmarshal([]byte(payload), &b.Payload); err != nil {
+		return Bounty{}, fmt.Errorf("bounty %d payload: %w", b.ID, err)
 	}
-	return out, rows.Err()
+	return b, nil
 }
 
 // Stats implements Repository. Attackers are distinct attacker IPs other
