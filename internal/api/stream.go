@@ -579,13 +579,11 @@ func (st *liveStream) summary(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	buckets, err := st.s.repo.Histogram(ctx, st.q, histogramInterval)
+	// Through the cache, as GET /logs/histogram: every open stream asks
+	// for the same buckets every few seconds.
+	buckets, err := st.s.buckets(ctx, st.q, histogramInterval)
 	if err != nil {
 		return fmt.Errorf("stream: histogram: %w", err)
-	}
-	buckets = nonNil(buckets)
-	for i := range buckets {
-		buckets[i].Time = buckets[i].Time.UTC()
 	}
 	if err := st.frame("message", 0, streamStats{Type: "stats", Data: stats.Body}); err != nil {
 		return err
