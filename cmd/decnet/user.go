@@ -145,12 +145,7 @@ must change it at the next login unless --no-change is given.`,
 				if err != nil {
 					return err
 				}
-				if u.Role == store.RoleAdmin && args[1] != store.RoleAdmin {
-					if err := checkNotLastAdmin(ctx, repo, u, "demote"); err != nil {
-						return err
-					}
-				}
-				if err := repo.SetRole(ctx, u.UUID, args[1]); err != nil {
+				if err := lastAdmin(repo.SetRole(ctx, u.UUID, args[1]), "demote", u); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "user %q is now %s\n", u.Username, args[1])
@@ -169,12 +164,7 @@ must change it at the next login unless --no-change is given.`,
 				if err != nil {
 					return err
 				}
-				if u.Role == store.RoleAdmin {
-					if err := checkNotLastAdmin(ctx, repo, u, "remove"); err != nil {
-						return err
-					}
-				}
-				if err := repo.DeleteUser(ctx, u.UUID); err != nil {
+				if err := lastAdmin(repo.DeleteUser(ctx, u.UUID), "remove", u); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "user %q removed\n", u.Username)
@@ -203,19 +193,13 @@ func userByName(ctx context.Context, repo store.Repository, name string) (store.
 	return u, err
 }
 
-// checkNotLastAdmin refuses to take the admin role from u when no other
-// admin would be left: nobody could manage users through the API then.
-func checkNotLastAdmin(ctx context.Context, repo store.Repository, u store.User, verb string) error {
-	users, err := repo.ListUsers(ctx)
-	if err != nil {
-		return err
+// lastAdmin words the store's refusal to take the admin role from the
+// last admin (nobody could manage users through the API then).
+func lastAdmin(err error, verb string, u store.User) error {
+	if errors.Is(err, store.ErrLastAdmin) {
+		return fmt.Errorf("cannot %s %q: it is the last admin", verb, u.Username)
 	}
-	for _, o := range users {
-		if o.Role == store.RoleAdmin && o.UUID != u.UUID {
-			return nil
-		}
-	}
-	return fmt.Errorf("cannot %s %q: it is the last admin", verb, u.Username)
+	return err
 }
 
 // newPassword reads a password from the first line of in, or generates

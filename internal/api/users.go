@@ -156,44 +156,30 @@ func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*listUsersO
 	return &listUsersOutput{Body: p}, nil
 }
 
-// changeUser runs change on the account id while no other user change
-// runs, and returns the account as it was. after is the role the account
-// holds after the change, "" when it is deleted: a change that would leave
-// no admin is refused with 409. The lock matters when two admins change
-// each other at once: each request was authorised while both were admins.
-func (s *Server) changeUser(ctx context.Context, id, after string, change func() error) (store.User, error) {
+// changeUser runs change (a delete or role change of the account id,
+// which the store refuses with ErrLastAdmin when no admin would be left)
+// while no other user change of this server runs, and returns the
+// account as it was.
+func (s *Server) changeUser(ctx context.Context, id string, change func() error) (store.User, error) {
 	select {
 	case s.userLock <- struct{}{}:
 	case <-ctx.Done():
 		return store.User{}, huma.Error503ServiceUnavailable("request cancelled")
 	}
 	defer func() { <-s.userLock }()
-	us, err := s.repo.ListUsers(ctx)
-	if err != nil {
-		return store.User{}, s.fail(ctx, err)
-	}
-	var target *store.User
-	admins := 0
-	for i, u := range us {
-		if u.UUID == id {
-			target = &us[i]
-		}
-		if u.Role == store.RoleAdmin {
-			admins++
-		}
+	target, err := s.repo.UserByUUID(ctx, id)
+	if err == nil {
+		err = change()
 	}
 	switch {
-	case target == nil:
+	case errors.Is(err, store.ErrNotFound):
 		return store.User{}, huma.Error404NotFound(detailUserNotFound)
-	case target.Role == store.RoleAdmin && after != store.RoleAdmin && admins == 1:
+	case errors.Is(err, store.ErrLastAdmin):
 		return store.User{}, huma.Error409Conflict(detailLastAdmin)
-	}
-	if err := change(); errors.Is(err, store.ErrNotFound) {
-		return store.User{}, huma.Error404NotFound(detailUserNotFound)
-	} else if err != nil {
+	case err != nil:
 		return store.User{}, s.fail(ctx, err)
 	}
-	return *target, nil
+	return target, nil
 }
 
 // deleteUser serves DELETE /config/users/{user_uuid}.
@@ -202,7 +188,7 @@ func (s *Server) deleteUser(ctx context.Context, in *UserParams) (*messageOutput
 	if in.UserUUID == me.UUID {
 		return nil, huma.Error403Forbidden(detailDeleteSelf)
 	}
-	u, err := s.changeUser(ctx, in.UserUUID, "", func() error { return s.repo.DeleteUser(ctx, in.UserUUID) })
+	u, err := s.changeUser(ctx, in.UserUUID, func() error { return s.repo.DeleteUser(ctx, in.UserUUID) })
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +210,7 @@ func (s *Server) setUserRole(ctx context.Context, in *setRoleInput) (*messageOut
 		return nil, huma.Error403Forbidden(detailRoleSelf)
 	}
 	role := in.Body.Role
-	u, err := s.changeUser(ctx, in.UserUUID, role, func() error { return s.repo.SetRole(ctx, in.UserUUID, role) })
+	u, err := s.changeUser(ctx, in.UserUUID, func() error { return s.repo.SetRole(ctx, in.UserUUID, role) })
 	if err != nil {
 		return nil, err
 	}

@@ -440,15 +440,31 @@ func testUsers(t *testing.T, fresh freshDB) {
 	if n, err := s.CountUsers(ctx); n != 3 || err != nil {
 		t.Errorf("count = %d, %v", n, err)
 	}
+	// u-1 is the only admin: it can be neither demoted nor deleted.
+	for _, err := range []error{s.SetRole(ctx, "u-1", RoleAnalyst), s.DeleteUser(ctx, "u-1")} {
+		if !errors.Is(err, ErrLastAdmin) {
+			t.Errorf("last admin: %v, want ErrLastAdmin", err)
+		}
+	}
+	if err := s.SetRole(ctx, "u-1", RoleAdmin); err != nil {
+		t.Errorf("an admin kept admin: %v", err)
+	}
+	spare := User{UUID: "u-9", Username: "spare", PasswordHash: "h", Role: RoleAdmin, CreatedAt: created.Add(time.Hour)}
+	if err := s.CreateUser(ctx, spare); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteUser(ctx, "u-1"); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, spare.UUID); !errors.Is(err, ErrLastAdmin) {
+		t.Errorf("the new last admin: %v, want ErrLastAdmin", err)
 	}
 	us, err := s.ListUsers(ctx)
 	var names []string
 	for _, u := range us {
 		names = append(names, u.Username+"/"+u.Role)
 	}
-	if err != nil || !reflect.DeepEqual(names, []string{"viewer/viewer", "Admin/analyst"}) {
+	if err != nil || !reflect.DeepEqual(names, []string{"viewer/viewer", "Admin/analyst", "spare/admin"}) {
 		t.Errorf("list = %v, %v", names, err)
 	}
 }

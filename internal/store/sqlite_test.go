@@ -31,7 +31,9 @@ func TestSQLiteUpgradeFrom0001(t *testing.T) {
 	for _, q := range append(splitStatements(ms[0].sql),
 		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
 		`INSERT INTO schema_migrations VALUES (1, '0001_init.sql', '2026-01-01T00:00:00.000000000Z')`,
-		`INSERT INTO users VALUES ('u-1', 'admin', 'h', 'admin', 1, '2026-01-01T00:00:00.000000000Z')`) {
+		`INSERT INTO users VALUES ('u-1', 'admin', 'h', 'admin', 1, '2026-01-01T00:00:00.000000000Z')`,
+		// A second admin, so u-1 may become an analyst below.
+		`INSERT INTO users VALUES ('u-0', 'root', 'h', 'admin', 0, '2026-01-01T00:00:00.000000000Z')`) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -16,6 +16,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
 	ErrBadQuery = errors.New("bad query")
+	// ErrLastAdmin: deleting or demoting that user would leave no admin,
+	// and nobody could manage users any more.
+	ErrLastAdmin = errors.New("the last admin cannot be deleted or demoted")
 )
 
 // Log is one stored event (a row of the logs table).
@@ -130,8 +133,8 @@ type Repository interface {
 	SetPassword(ctx context.Context, uuid, hash string, mustChange bool) error
 	CountUsers(ctx context.Context) (int64, error)
 	ListUsers(ctx context.Context) ([]User, error)        // oldest first
-	DeleteUser(ctx context.Context, uuid string) error    // ErrNotFound
-	SetRole(ctx context.Context, uuid, role string) error // ErrNotFound
+	DeleteUser(ctx context.Context, uuid string) error    // ErrNotFound, ErrLastAdmin
+	SetRole(ctx context.Context, uuid, role string) error // ErrNotFound, ErrLastAdmin
 
 	// Histogram counts the logs q selects (its Limit, Offset, AfterID
 	// and Ascending are ignored) per interval-wide bucket aligned on the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -95,17 +96,39 @@ func (s *SQL) SetPassword(ctx context.Context, uuid, hash string, mustChange boo
 	return s.updateUser(ctx, uuid, `UPDATE users SET password_hash = ?, must_change_password = ? WHERE uuid = ?`, hash, mustChange, uuid)
 }
 
+// otherAdmin is the condition, with the user's uuid bound, that an admin
+// other than that user exists. The statement that demotes or deletes
+// carries it, so the check and the change are one statement whoever
+// runs them (the API, the CLI, two processes at once). The DISTINCT
+// derived table is what lets MySQL read the table it changes.
+const otherAdmin = `(SELECT COUNT(*) FROM (SELECT DISTINCT uuid FROM users WHERE role = 'admin' AND uuid <> ?) AS others) > 0`
+
 // SetRole implements Repository.
 func (s *SQL) SetRole(ctx context.Context, uuid, role string) error {
 	if !validRole(role) {
 		return fmt.Errorf("set role: %w: unknown role %q", ErrBadQuery, role)
 	}
-	return s.updateUser(ctx, uuid, `UPDATE users SET role = ? WHERE uuid = ?`, role, uuid)
+	return s.changeAdmin(ctx, uuid, `UPDATE users SET role = ? WHERE uuid = ? AND (? = 'admin' OR role <> 'admin' OR `+otherAdmin+`)`,
+		role, uuid, role, uuid)
 }
 
 // DeleteUser implements Repository.
 func (s *SQL) DeleteUser(ctx context.Context, uuid string) error {
-	return s.updateUser(ctx, uuid, `DELETE FROM users WHERE uuid = ?`, uuid)
+	return s.changeAdmin(ctx, uuid, `DELETE FROM users WHERE uuid = ? AND (role <> 'admin' OR `+otherAdmin+`)`, uuid, uuid)
+}
+
+// changeAdmin runs a statement guarded by otherAdmin on one user: when it
+// changes nothing, the user is missing (ErrNotFound) or is the last admin
+// (ErrLastAdmin).
+func (s *SQL) changeAdmin(ctx context.Context, uuid, query string, args ...any) error {
+	err := s.updateUser(ctx, uuid, query, args...)
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, uerr := s.UserByUUID(ctx, uuid); uerr == nil {
+		return fmt.Errorf("user %q: %w", uuid, ErrLastAdmin)
+	}
+	return err
 }
 
 // updateUser runs a statement on one user, ErrNotFound when none matched.
