@@ -80,9 +80,15 @@ func run(ctx context.Context, dbType, dbURL, dir string, rows int, listen, passw
 	}
 	fmt.Fprintf(os.Stderr, "profiled in %s\n", time.Since(start).Round(time.Millisecond))
 
-	os.Setenv(api.EnvAdminUser, "bench")
-	os.Setenv(api.EnvAdminPassword, password)
-	if _, _, err := api.SeedAdmin(ctx, repo, log); err != nil {
+	if _, err := repo.UserByName(ctx, "bench"); errors.Is(err, store.ErrNotFound) {
+		hash, err := api.HashPassword(password)
+		if err != nil {
+			return err
+		}
+		if err := repo.CreateUser(ctx, store.User{Username: "bench", PasswordHash: hash, Role: store.RoleAdmin}); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
 	secret := []byte("apiload-secret-not-for-production-use-0123456789")
