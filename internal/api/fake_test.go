@@ -45,7 +45,7 @@ func (f *fakeRepo) Logs(_ context.Context, q store.LogQuery) (store.Page[store.L
 	}
 	p := store.Page[store.Log]{Limit: q.Limit, Offset: q.Offset}
 	for _, l := range f.logs {
-		if strings.Contains(l.RawLine, q.Search) {
+		if logMatches(l, q) {
 			p.Data = append(p.Data, l)
 		}
 	}
@@ -65,12 +65,15 @@ func (f *fakeRepo) CountLogs(ctx context.Context, q store.LogQuery) (int64, erro
 	}
 	var n int64
 	for _, l := range f.logs {
-		if strings.Contains(l.RawLine, q.Search) {
+		if logMatches(l, q) {
 			n++
 		}
 	}
 	return n, nil
 }
+
+// logMatches is the fake's search: a substring of the raw line.
+func logMatches(l store.Log, q store.LogQuery) bool { return strings.Contains(l.RawLine, q.Search) }
 
 func (f *fakeRepo) Bounties(_ context.Context, q store.BountyQuery) (store.Page[store.Bounty], error) {
 	f.mu.Lock()
