@@ -125,6 +125,21 @@ func (s *Server) registerAuth() {
 		Description: "Sets a new password and clears must_change_password. Every token issued before stops working; the response carries a new one.",
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, s.changePassword)
+	route(s, anyUser, huma.Operation{
+		Method: http.MethodGet, Path: "/auth/me", Tags: []string{"auth"},
+		Summary: "Who the token belongs to",
+		Description: "The caller's account: username, role and whether the password must be changed first. " +
+			"Answers even while must_change_password is set, so a client can tell that from a bad token.",
+	}, s.me)
+}
+
+type meOutput struct {
+	Body UserResponse
+}
+
+// me serves GET /auth/me.
+func (s *Server) me(ctx context.Context, _ *struct{}) (*meOutput, error) {
+	return &meOutput{Body: toUserResponse(userOf(ctx))}, nil
 }
 
 type loginInput struct {

@@ -228,6 +228,12 @@ func TestMustChangePasswordFlow(t *testing.T) {
 		expect(t, f.do(t, "GET", path, tok, ""), 403, "Password change required before accessing this resource")
 	}
 
+	// /auth/me answers while the change is pending, so a client can tell
+	// a forced change from a bad token.
+	if me := expect(t, f.do(t, "GET", "/api/v1/auth/me", tok, ""), 200, ""); me["username"] != "admin" || me["role"] != "admin" || me["must_change_password"] != true {
+		t.Fatalf("me before the change: %v", me)
+	}
+
 	const cp = "/api/v1/auth/change-password"
 	expect(t, f.do(t, "POST", cp, "", `{"old_password":"`+pw+`","new_password":"n3w-password"}`), 401, "Could not validate credentials")
 	expect(t, f.do(t, "POST", cp, tok, `{"old_password":"wrong","new_password":"n3w-password"}`), 401, "Incorrect old password")
@@ -245,6 +251,9 @@ func TestMustChangePasswordFlow(t *testing.T) {
 	newTok := m["access_token"].(string)
 	expect(t, f.do(t, "GET", "/api/v1/stats", tok, ""), 401, "Could not validate credentials")
 	expect(t, f.do(t, "GET", "/api/v1/stats", newTok, ""), 200, "")
+	if me := expect(t, f.do(t, "GET", "/api/v1/auth/me", newTok, ""), 200, ""); me["must_change_password"] != false {
+		t.Fatalf("me after the change: %v", me)
+	}
 
 	expect(t, f.do(t, "POST", "/api/v1/auth/login", "", `{"username":"admin","password":"`+pw+`"}`), 401, "")
 	if m := login("n3w-password"); m["must_change_password"] != false {

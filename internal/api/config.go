@@ -53,16 +53,17 @@ func (s *Server) registerConfig() {
 	}, s.reinit)
 }
 
-type configBody struct {
+// ConfigBody is GET /config: what the caller may see of the settings.
+type ConfigBody struct {
 	Role                   string         `json:"role" enum:"viewer,analyst,admin"`
 	DeploymentLimit        int            `json:"deployment_limit"`
 	GlobalMutationInterval *string        `json:"global_mutation_interval" doc:"e.g. 30m; null when scheduled mutation is off or no fleet runs with this API."`
 	DeveloperMode          bool           `json:"developer_mode"`
-	Users                  []userResponse `json:"users,omitempty" nullable:"false" doc:"Every user; admins only."`
+	Users                  []UserResponse `json:"users,omitempty" nullable:"false" doc:"Every user; admins only."`
 }
 
 type configOutput struct {
-	Body configBody
+	Body ConfigBody
 }
 
 // getConfig serves GET /config.
@@ -72,7 +73,7 @@ func (s *Server) getConfig(ctx context.Context, _ *struct{}) (*configOutput, err
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &configOutput{Body: configBody{Role: me.Role, DeploymentLimit: limit, DeveloperMode: s.dev}}
+	out := &configOutput{Body: ConfigBody{Role: me.Role, DeploymentLimit: limit, DeveloperMode: s.dev}}
 	if s.fleet != nil {
 		if m := s.fleet.GlobalMutateInterval(); m > 0 {
 			v := fleet.FormatInterval(m)

@@ -183,8 +183,8 @@ func (s *Server) bounties(ctx context.Context, in *bountyInput) (*jsonOutput, er
 	}, normalizeBounty)
 }
 
-// statsBody is the dashboard's counter strip.
-type statsBody struct {
+// StatsBody is the dashboard's counter strip (GET /stats).
+type StatsBody struct {
 	TotalLogs       int64 `json:"total_logs"`
 	UniqueAttackers int64 `json:"unique_attackers"`
 	ActiveDeckies   int   `json:"active_deckies"`
@@ -193,7 +193,7 @@ type statsBody struct {
 }
 
 type statsOutput struct {
-	Body statsBody
+	Body StatsBody
 }
 
 // stats serves GET /stats: the store's counters and the fleet's sizes.
@@ -202,7 +202,7 @@ func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	resp := statsBody{TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, TotalBounties: st.TotalBounties}
+	resp := StatsBody{TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, TotalBounties: st.TotalBounties}
 	if s.fleet != nil {
 		for _, d := range s.fleet.Deckies() {
 			resp.DeployedDeckies++

@@ -88,17 +88,17 @@ type DeckyParams struct {
 	Name string `path:"decky_name" pattern:"^[a-z0-9-]{1,64}$" doc:"The decky's name."`
 }
 
-// messageBody is the answer of a write that has nothing else to say.
-type messageBody struct {
+// MessageBody is the answer of a write that has nothing else to say.
+type MessageBody struct {
 	Message string `json:"message"`
 }
 
 type messageOutput struct {
-	Body messageBody
+	Body MessageBody
 }
 
 func message(format string, args ...any) *messageOutput {
-	return &messageOutput{Body: messageBody{Message: fmt.Sprintf(format, args...)}}
+	return &messageOutput{Body: MessageBody{Message: fmt.Sprintf(format, args...)}}
 }
 
 // mutateDecky serves POST /deckies/{decky_name}/mutate.

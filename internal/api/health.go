@@ -24,19 +24,21 @@ const (
 	failing   = "failing"
 )
 
-type componentHealth struct {
+// ComponentHealth is one component of GET /health.
+type ComponentHealth struct {
 	Status string `json:"status" enum:"ok,failing"`
 	Detail string `json:"detail"`
 }
 
-type healthBody struct {
+// HealthBody is GET /health: the overall status and each component.
+type HealthBody struct {
 	Status     string                     `json:"status" enum:"healthy,degraded,unhealthy"`
-	Components map[string]componentHealth `json:"components"`
+	Components map[string]ComponentHealth `json:"components"`
 }
 
 type healthOutput struct {
 	Status int `json:"-"`
-	Body   healthBody
+	Body   HealthBody
 }
 
 func (s *Server) registerHealth() {
@@ -64,14 +66,14 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 		})
 	}
 	wg.Wait()
-	resp := healthBody{Status: healthy, Components: make(map[string]componentHealth, len(s.checks))}
+	resp := HealthBody{Status: healthy, Components: make(map[string]ComponentHealth, len(s.checks))}
 	for i, c := range s.checks {
 		err := results[i]
 		if err == nil {
-			resp.Components[c.Name] = componentHealth{Status: statusOK, Detail: "ok"}
+			resp.Components[c.Name] = ComponentHealth{Status: statusOK, Detail: "ok"}
 			continue
 		}
-		resp.Components[c.Name] = componentHealth{Status: failing, Detail: err.Error()}
+		resp.Components[c.Name] = ComponentHealth{Status: failing, Detail: err.Error()}
 		switch {
 		case c.Critical:
 			resp.Status = unhealthy

@@ -20,19 +20,19 @@ func TestHealth(t *testing.T) {
 		checks     []Check
 		status     int
 		overall    string
-		components map[string]componentHealth
+		components map[string]ComponentHealth
 	}{
 		{"all ok", nil, []Check{{Name: "ingester", Critical: true, Probe: ok}, {Name: "profiler", Probe: ok}}, 200, "healthy",
-			map[string]componentHealth{"database": {"ok", "ok"}, "ingester": {"ok", "ok"}, "profiler": {"ok", "ok"}}},
-		{"only database", nil, nil, 200, "healthy", map[string]componentHealth{"database": {"ok", "ok"}}},
+			map[string]ComponentHealth{"database": {"ok", "ok"}, "ingester": {"ok", "ok"}, "profiler": {"ok", "ok"}}},
+		{"only database", nil, nil, 200, "healthy", map[string]ComponentHealth{"database": {"ok", "ok"}}},
 		{"non-critical failing", nil, []Check{{Name: "ingester", Critical: true, Probe: ok}, {Name: "sniffer", Probe: failWith("not started")}}, 200, "degraded",
-			map[string]componentHealth{"database": {"ok", "ok"}, "ingester": {"ok", "ok"}, "sniffer": {"failing", "not started"}}},
+			map[string]ComponentHealth{"database": {"ok", "ok"}, "ingester": {"ok", "ok"}, "sniffer": {"failing", "not started"}}},
 		{"critical worker failing", nil, []Check{{Name: "ingester", Critical: true, Probe: failWith("stopped: disk full")}, {Name: "sniffer", Probe: failWith("x")}}, 503, "unhealthy",
-			map[string]componentHealth{"database": {"ok", "ok"}, "ingester": {"failing", "stopped: disk full"}, "sniffer": {"failing", "x"}}},
+			map[string]ComponentHealth{"database": {"ok", "ok"}, "ingester": {"failing", "stopped: disk full"}, "sniffer": {"failing", "x"}}},
 		{"database failing", errors.New("database is closed"), nil, 503, "unhealthy",
-			map[string]componentHealth{"database": {"failing", "database is closed"}}},
+			map[string]ComponentHealth{"database": {"failing", "database is closed"}}},
 		{"probe panics", nil, []Check{{Name: "prober", Probe: func(context.Context) error { panic("boom") }}}, 200, "degraded",
-			map[string]componentHealth{"database": {"ok", "ok"}, "prober": {"failing", "probe panicked: boom"}}},
+			map[string]ComponentHealth{"database": {"ok", "ok"}, "prober": {"failing", "probe panicked: boom"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

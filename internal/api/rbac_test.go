@@ -20,6 +20,7 @@ import (
 var rbacTable = map[string]access{
 	"POST /auth/login":           public,
 	"POST /auth/change-password": anyUser,
+	"GET /auth/me":               anyUser,
 
 	"GET /logs":                          viewer,
 	"GET /logs/histogram":                viewer,

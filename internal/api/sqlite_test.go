@@ -118,13 +118,13 @@ func TestAgainstSQLite(t *testing.T) {
 		t.Fatalf("bounties %+v", bounties)
 	}
 
-	var st statsBody
+	var st StatsBody
 	call("GET", "/api/v1/stats", bearer, "", 200, &st)
-	if st != (statsBody{TotalLogs: 3, UniqueAttackers: 2, ActiveDeckies: 1, DeployedDeckies: 2, TotalBounties: 1}) {
+	if st != (StatsBody{TotalLogs: 3, UniqueAttackers: 2, ActiveDeckies: 1, DeployedDeckies: 2, TotalBounties: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
 
-	var h healthBody
+	var h HealthBody
 	call("GET", "/api/v1/health", bearer, "", 503, &h) // the ingester never started
 	if h.Components["database"].Status != statusOK || h.Components["ingester"].Detail != "not started" {
 		t.Fatalf("health %+v", h)

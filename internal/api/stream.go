@@ -179,7 +179,7 @@ const (
 type (
 	streamStats struct {
 		Type string    `json:"type" enum:"stats"`
-		Data statsBody `json:"data"`
+		Data StatsBody `json:"data"`
 	}
 	streamHistogram struct {
 		Type string         `json:"type" enum:"histogram"`

@@ -338,7 +338,7 @@ func TestStreamOpening(t *testing.T) {
 		t.Fatalf("first frame %+v, want retry and id %d only", first, newest)
 	}
 	_, m := c.message(t, "stats", time.Second)
-	var st statsBody
+	var st StatsBody
 	if err := json.Unmarshal(m.Data, &st); err != nil || st.TotalLogs != 3 || st.UniqueAttackers != 1 {
 		t.Fatalf("stats %s: %v", m.Data, err)
 	}

@@ -59,17 +59,17 @@ func (s *Server) registerUsers() {
 	}, s.resetPassword)
 }
 
-// userResponse is an account as the API shows it (the original's
+// UserResponse is an account as the API shows it (the original's
 // UserResponse).
-type userResponse struct {
+type UserResponse struct {
 	UUID               string `json:"uuid"`
 	Username           string `json:"username"`
 	Role               string `json:"role" enum:"viewer,analyst,admin"`
 	MustChangePassword bool   `json:"must_change_password"`
 }
 
-func toUserResponse(u store.User) userResponse {
-	return userResponse{UUID: u.UUID, Username: u.Username, Role: u.Role, MustChangePassword: u.MustChangePassword}
+func toUserResponse(u store.User) UserResponse {
+	return UserResponse{UUID: u.UUID, Username: u.Username, Role: u.Role, MustChangePassword: u.MustChangePassword}
 }
 
 // UserParams is the path parameter of one user's routes (exported so
@@ -97,7 +97,7 @@ type createUserInput struct {
 }
 
 type userOutput struct {
-	Body userResponse
+	Body UserResponse
 }
 
 // createUser serves POST /config/users.
@@ -121,12 +121,12 @@ func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutp
 }
 
 // users returns every account, oldest first.
-func (s *Server) users(ctx context.Context) ([]userResponse, error) {
+func (s *Server) users(ctx context.Context) ([]UserResponse, error) {
 	us, err := s.repo.ListUsers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]userResponse, len(us))
+	out := make([]UserResponse, len(us))
 	for i, u := range us {
 		out[i] = toUserResponse(u)
 	}
@@ -138,7 +138,7 @@ type listUsersInput struct {
 }
 
 type listUsersOutput struct {
-	Body store.Page[userResponse]
+	Body store.Page[UserResponse]
 }
 
 // listUsers serves GET /config/users; the few accounts are paged in
@@ -148,7 +148,7 @@ func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*listUsersO
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	p := store.Page[userResponse]{Total: int64(len(us)), Limit: in.Limit, Offset: in.Offset}
+	p := store.Page[UserResponse]{Total: int64(len(us)), Limit: in.Limit, Offset: in.Offset}
 	if in.Offset < len(us) {
 		p.Data = us[in.Offset:min(len(us), in.Offset+in.Limit)]
 	}
