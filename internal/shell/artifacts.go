@@ -88,11 +88,16 @@ func (a *artifacts) store(p string, data []byte, now time.Time) (sum, stored, no
 	if a.used+int64(len(data)) > ArtifactBudget {
 		return sum, "", NotStoredBudget
 	}
+	// The stored name keeps only a safe alphabet of the original name (the
+	// event's orig_path has all of it): it must be a plain file name on
+	// every system an analyst copies it to, and the download route accepts
+	// no other characters.
 	base := strings.Map(func(r rune) rune {
-		if r == '/' || r == 0 || r == '\\' {
-			return '_'
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
 		}
-		return r
+		return '_'
 	}, path.Base(p))
 	if len(base) > 64 {
 		base = base[:64]

@@ -3,6 +3,7 @@ package shell
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +201,25 @@ func TestBootFollowsArchetype(t *testing.T) {
 	_, n, _ = f2.stat("/etc", false)
 	if !n.MTime.Before(want) {
 		t.Errorf("/etc mtime %v redated", n.MTime)
+	}
+}
+
+// TestArtifactStoredNames: a stored name keeps only a safe alphabet of
+// the written file's name, since analysts copy these files around and
+// the API downloads no other names; the full path stays in Path.
+func TestArtifactStoredNames(t *testing.T) {
+	stored := regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z_[a-f0-9]{12}_([A-Za-z0-9._-]{1,64})$`)
+	w := openWriter(t, t.TempDir())
+	for i, tc := range []struct{ line, path, base string }{
+		{`echo a > /tmp/payload.sh`, "/tmp/payload.sh", "payload.sh"},
+		{`echo b > '/tmp/<img src=x onerror=alert(1)>'`, "/tmp/<img src=x onerror=alert(1)>", "_img_src_x_onerror_alert_1__"},
+		{`echo c > "/tmp/a b'c;d"`, `/tmp/a b'c;d`, "a_b_c_d"},
+		{`echo d > /tmp/ünï`, "/tmp/ünï", "_n_"},
+	} {
+		got := w.run(t, tc.line)
+		m := stored.FindStringSubmatch(got.StoredAs)
+		if m == nil || m[1] != tc.base || got.Path != tc.path {
+			t.Errorf("%d: %s: stored as %q, path %q; want base %q, path %q", i, tc.line, got.StoredAs, got.Path, tc.base, tc.path)
+		}
 	}
 }
