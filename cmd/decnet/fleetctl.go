@@ -41,7 +41,7 @@ func (f *localFleet) Deckies() []api.Decky {
 		}
 		out[i] = api.Decky{
 			Name: d.Name, IP: d.IP.String(), Hostname: d.Hostname, Distro: d.Distro, Archetype: d.Archetype,
-			OS: d.OS, Services: d.Services, ServiceConfig: d.ServiceConfig,
+			OS: d.OS, Services: d.Services, ServiceConfig: d.ServiceConfig, Ports: d.TCPPorts(),
 			MutateInterval: interval, LastMutated: last,
 			// Every decky of a local fleet serves while the fleet runs:
 			// Start fails unless all of them bind.

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"decnet/internal/api"
 	"decnet/internal/fleet"
@@ -27,7 +31,7 @@ func TestLocalFleetControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := fleet.Build(fleet.Options{Deckies: 1, Services: []string{"redis"}, Seed: 1, Alloc: alloc})
+	fl, err := fleet.Build(fleet.Options{Deckies: 1, Services: []string{"redis", "ssh"}, Seed: 1, Alloc: alloc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +56,13 @@ func TestLocalFleetControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	fc := &localFleet{fleet: running, engine: engine}
+
+	// Ports are what a client dials: ssh's 22 shifted by the offset,
+	// redis's 6379 as declared.
+	if got, want := fc.Deckies()[0].Ports, map[string]int{"redis": 6379, "ssh": 10022}; !maps.Equal(got, want) {
+		t.Errorf("ports %v, want %v", got, want)
+	}
+	expectListening(t, fc.Deckies()[0])
 
 	interval := func() *int { return fc.Deckies()[0].MutateInterval }
 	for _, tc := range []struct {
@@ -82,6 +93,7 @@ func TestLocalFleetControl(t *testing.T) {
 	if slices.Equal(after.Services, before.Services) || !after.LastMutated.After(*before.LastMutated) || !after.Active {
 		t.Errorf("mutation: before %+v, after %+v", before, after)
 	}
+	expectListening(t, after)
 
 	for _, tc := range []struct {
 		name string
@@ -97,5 +109,22 @@ func TestLocalFleetControl(t *testing.T) {
 		if !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
+	}
+}
+
+// expectListening checks that d's ports name exactly its services and
+// that each is where that service answers.
+func expectListening(t *testing.T, d api.Decky) {
+	t.Helper()
+	if got := slices.Sorted(maps.Keys(d.Ports)); !slices.Equal(got, slices.Sorted(slices.Values(d.Services))) {
+		t.Errorf("%s: ports of %v, services %v", d.Name, got, d.Services)
+	}
+	for svc, port := range d.Ports {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(d.IP, strconv.Itoa(port)), 5*time.Second)
+		if err != nil {
+			t.Errorf("%s: %s on port %d: %v", d.Name, svc, port, err)
+			continue
+		}
+		c.Close()
 	}
 }

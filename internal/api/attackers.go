@@ -64,11 +64,15 @@ type attackersInput struct {
 	Search  string `query:"search" maxLength:"64" doc:"Substring of the attacker IP."`
 	SortBy  string `query:"sort_by" enum:"recent,active,traversals" default:"recent" doc:"recent: last seen first; active: most events first; traversals: attackers that crossed deckies first, then recent."`
 	Service string `query:"service" maxLength:"64" doc:"Only attackers that touched this service."`
+	// Traversal false selects everyone, not the attackers that are no
+	// traversals: the dashboard's toggle narrows the list or leaves it.
+	Traversal bool `query:"traversal" doc:"true: only traversals (attackers seen on two deckies or more); false or absent: everyone."`
 }
 
 // attackers serves GET /attackers.
 func (s *Server) attackers(ctx context.Context, in *attackersInput) (*jsonOutput, error) {
-	q := store.AttackerQuery{Search: in.Search, SortBy: in.SortBy, Service: in.Service, Limit: in.Limit, Offset: in.Offset}
+	q := store.AttackerQuery{Search: in.Search, SortBy: in.SortBy, Service: in.Service, Traversal: in.Traversal,
+		Limit: in.Limit, Offset: in.Offset}
 	return cachedPage(ctx, s, "attackers", q, func(ctx context.Context) (store.Page[store.Attacker], error) {
 		return s.repo.Attackers(ctx, q)
 	}, normalizeAttacker)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,13 @@ func (r *profileRepo) Stats(ctx context.Context) (store.Stats, error) {
 		return store.Stats{}, err
 	}
 	return r.fakeRepo.Stats(ctx)
+}
+
+func (r *profileRepo) ServiceCounts(ctx context.Context, limit int) ([]store.ServiceCount, error) {
+	if err := r.read(ctx, "services"); err != nil {
+		return nil, err
+	}
+	return r.fakeRepo.ServiceCounts(ctx, limit)
 }
 
 func (r *profileRepo) Histogram(ctx context.Context, q store.LogQuery, iv time.Duration) ([]store.Bucket, error) {
@@ -200,6 +208,9 @@ func TestAttackersList(t *testing.T) {
 		{"all parameters", "search=192.0&sort_by=traversals&service=ssh&limit=1000&offset=3", 200,
 			store.AttackerQuery{Search: "192.0", SortBy: store.SortTraversals, Service: "ssh", Limit: 1000, Offset: 3}},
 		{"active", "sort_by=active", 200, store.AttackerQuery{SortBy: store.SortActive, Limit: 50}},
+		{"traversals only", "traversal=true", 200, store.AttackerQuery{SortBy: store.SortRecent, Traversal: true, Limit: 50}},
+		{"traversal false is everyone", "traversal=false&search=198", 200, store.AttackerQuery{Search: "198", SortBy: store.SortRecent, Limit: 50}},
+		{"traversal not a boolean", "traversal=yes", 422, store.AttackerQuery{}},
 		{"unknown sort", "sort_by=oldest", 422, store.AttackerQuery{}},
 		{"search too long", "search=" + strings.Repeat("1", 65), 422, store.AttackerQuery{}},
 		{"service too long", "service=" + strings.Repeat("s", 65), 422, store.AttackerQuery{}},
@@ -324,6 +335,11 @@ func TestAttackersAgainstSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := repo.UpsertAttacker(t.Context(), store.Attacker{IP: "192.0.2.8", FirstSeen: base.Add(20 * time.Minute),
+		LastSeen: base.Add(20 * time.Minute), EventCount: 1, Services: []string{"ssh"}, Deckies: []string{"web-01"},
+		DeckyCount: 1, UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
 	f := &fixture{repo: newFakeRepo()}
 	srv, err := New(Config{Repo: repo, JWTSecret: testSecret})
 	if err != nil {
@@ -352,6 +368,29 @@ func TestAttackersAgainstSQLite(t *testing.T) {
 	get("/attackers?sort_by=traversals&service=mysql", 200, &page)
 	if page.Total != 1 || page.Data[0].UUID != id || page.Data[0].Behavior != nil {
 		t.Fatalf("attackers %+v", page)
+	}
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"192.0.2.8", ip}},
+		{"?traversal=false", []string{"192.0.2.8", ip}},
+		{"?traversal=true", []string{ip}},
+		{"?traversal=true&service=ssh", []string{ip}},
+	} {
+		get("/attackers"+tt.query, 200, &page)
+		got := []string{}
+		for _, a := range page.Data {
+			got = append(got, a.IP)
+		}
+		if !slices.Equal(got, tt.want) || page.Total != int64(len(tt.want)) {
+			t.Fatalf("attackers%s: %v (total %d), want %v", tt.query, got, page.Total, tt.want)
+		}
+	}
+	var services []store.ServiceCount
+	get("/stats/services?limit=1", 200, &services)
+	if !slices.Equal(services, []store.ServiceCount{{Service: "ssh", Count: 3}}) {
+		t.Fatalf("top service %+v, want ssh 3", services)
 	}
 	var a store.Attacker
 	get("/attackers/"+id, 200, &a)

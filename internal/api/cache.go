@@ -68,14 +68,34 @@ type cacheEntry struct {
 	// push out the searches that take hundreds of milliseconds to redo.
 	costly bool
 	// prev is the result this read refreshes, served to the reads that
-	// arrive while it runs (nil when there is none fresh enough).
-	prev any
+	// arrive while it runs (nil when there is none fresh enough), and
+	// prevCostly whether it was costly.
+	prev       any
+	prevCostly bool
 }
 
-// staleFor is how long past its expiry a result may still be served
-// while one read refreshes it: only the refreshing request waits for a
-// costly read, not every request that arrives meanwhile.
-const staleFor = cacheMaxTTL
+// Past its expiry a result may still be served while one read refreshes
+// it: requests arriving meanwhile get it at once. A costly result (a
+// count or aggregate over the whole store: the dashboard's counters, top
+// services, histograms) is served even to the read that finds it
+// expired, which refreshes it in the background, and stays servable
+// longer: a dashboard opened after minutes of quiet loads at once and is
+// current a moment later. A cheap result is refreshed by the read that
+// finds it expired, which waits for it.
+const (
+	staleFor       = cacheMaxTTL
+	staleForCostly = 10 * time.Minute
+	// refreshTimeout bounds a background refresh, whose caller has gone.
+	refreshTimeout = time.Minute
+)
+
+// staleUntil is when e stops being served past its expiry.
+func (e *cacheEntry) staleUntil() time.Time {
+	if e.costly {
+		return e.expires.Add(staleForCostly)
+	}
+	return e.expires.Add(staleFor)
+}
 
 // errLeaderPanicked is what the reads waiting for a read that panicked
 // get (the panic itself goes on to the recoverer).
@@ -95,6 +115,17 @@ func cached[T any](ctx context.Context, c *respCache, route string, query any, f
 	key := route + "\x00" + string(q)
 	for {
 		e, leader, stale := c.claim(key)
+		if leader && e.prev != nil && e.prevCostly {
+			// An expired result: serve it and refresh it for the next
+			// reads, whatever becomes of this request.
+			prev := e.prev.(T)
+			go func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+				defer cancel()
+				lead(rctx, c, e, fn)
+			}()
+			return prev, nil
+		}
 		if leader {
 			return lead(ctx, c, e, fn)
 		}
@@ -153,27 +184,28 @@ func (c *respCache) claim(key string) (e *cacheEntry, leader bool, stale any) {
 	// once past serving stale.
 	for f := c.order.Front(); f != nil; f = c.order.Front() {
 		old := f.Value.(*cacheEntry)
-		if !old.over || now.Before(old.expires.Add(staleFor)) {
+		if !old.over || now.Before(old.staleUntil()) {
 			break
 		}
 		c.drop(old)
 	}
 	var prev any
+	var prevCostly bool
 	if old, ok := c.entries[key]; ok {
 		switch {
 		case !old.over:
 			return old, false, old.prev
 		case now.Before(old.expires):
 			return old, false, nil
-		case old.err == nil && now.Before(old.expires.Add(staleFor)):
-			prev = old.val
+		case old.err == nil && now.Before(old.staleUntil()):
+			prev, prevCostly = old.val, old.costly
 		}
 		c.drop(old)
 	}
 	if c.entries == nil {
 		c.entries = map[string]*cacheEntry{}
 	}
-	e = &cacheEntry{key: key, done: make(chan struct{}), prev: prev}
+	e = &cacheEntry{key: key, done: make(chan struct{}), prev: prev, prevCostly: prevCostly}
 	e.elem = c.order.PushBack(e)
 	c.entries[key] = e
 	c.trim()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,9 @@ func TestCachedRoutes(t *testing.T) {
 		{"logs", "/logs?start_time=2024-05-01+10:00:00", "/logs?start_time=2024-05-01T12:00:00%2B02:00", "/logs?start_time=2024-05-01+10:00:01"},
 		{"histogram", "/logs/histogram", "/logs/histogram?interval_minutes=15", "/logs/histogram?interval_minutes=16"},
 		{"attackers", "/attackers", "/attackers?sort_by=recent", "/attackers?sort_by=active"},
+		{"attackers", "/attackers?traversal=false", "/attackers", "/attackers?traversal=true"},
+		// Every limit is cut from one read of the longest list.
+		{"services", "/stats/services", "/stats/services?limit=3", ""},
 		{"bounty", "/bounty?bounty_type=credential", "/bounty?bounty_type=credential&limit=50", "/bounty?bounty_type=fingerprint"},
 	}
 	for _, tt := range tests {
@@ -399,12 +403,24 @@ func TestCostlyReadsKeptLonger(t *testing.T) {
 	for _, step := range []struct {
 		advance time.Duration
 		want    int
-	}{{0, 1}, {9 * time.Second, 1}, {time.Second, 2}} {
+	}{{0, 1}, {9 * time.Second, 1}, {time.Second, 1}} {
 		clock.advance(step.advance)
 		got, err := cached(ctx, &c, "costly", "q", read)
 		if err != nil || got != step.want {
 			t.Fatalf("after %v: read %d, %v; want %d", step.advance, got, err, step.want)
 		}
+	}
+	// Expired after 10 s: the last read got the old result and started
+	// the refresh, whose result comes next.
+	for {
+		got, _ := cached(ctx, &c, "costly", "q", func(context.Context) (int, error) { return -1, nil })
+		if got == 2 {
+			break
+		}
+		if got != 1 {
+			t.Fatalf("after the refresh: read %d, want 2", got)
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -448,6 +464,61 @@ func TestStaleServedWhileRefreshing(t *testing.T) {
 	clock.advance(cacheTTL + staleFor)
 	if v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 5, nil }); v != 5 {
 		t.Fatalf("past staleFor: %d, want 5", v)
+	}
+}
+
+// TestCostlyStaleRefreshedInBackground: an expired costly result is
+// served even to the read that finds it, which refreshes it in the
+// background (its caller may leave); it stays servable for
+// staleForCostly.
+func TestCostlyStaleRefreshedInBackground(t *testing.T) {
+	var c respCache
+	clock := newTestClock()
+	c.now = clock.now
+	ctx := context.Background()
+	costly := func(v int) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) { clock.advance(time.Second); return v, nil }
+	}
+	if v, err := cached(ctx, &c, "r", "q", costly(1)); err != nil || v != 1 {
+		t.Fatalf("first read: %d, %v", v, err)
+	}
+	clock.advance(cacheMaxTTL + 5*time.Minute)
+	release, started, refreshed := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	gone, leave := context.WithCancel(ctx)
+	v, err := cached(gone, &c, "r", "q", func(rctx context.Context) (int, error) {
+		close(started)
+		<-release
+		defer close(refreshed)
+		clock.advance(time.Second)
+		return 2, rctx.Err()
+	})
+	leave()
+	if err != nil || v != 1 {
+		t.Fatalf("the read that starts the refresh: %d, %v; want the stale 1 at once", v, err)
+	}
+	<-started
+	if v, err := cached(ctx, &c, "r", "q", func(context.Context) (int, error) {
+		t.Error("a second refresh ran")
+		return 3, nil
+	}); err != nil || v != 1 {
+		t.Fatalf("during the refresh: %d, %v; want the stale 1", v, err)
+	}
+	close(release)
+	<-refreshed
+	for {
+		v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 4, nil })
+		if v == 2 {
+			break
+		}
+		if v != 1 {
+			t.Fatalf("after the refresh: %d, want 2", v)
+		}
+		runtime.Gosched() // the refresh publishes just after returning
+	}
+	// Too old to serve: the next read waits for the store.
+	clock.advance(cacheMaxTTL + staleForCostly + time.Second)
+	if v, _ := cached(ctx, &c, "r", "q", costly(5)); v != 5 {
+		t.Fatalf("past staleForCostly: %d, want 5", v)
 	}
 }
 

@@ -97,7 +97,7 @@ func newContractEnv(t *testing.T) *contractEnv {
 	}
 	t.Cleanup(func() { repo.Close() })
 	e := &contractEnv{t: t, repo: repo, actors: map[string]*actor{}}
-	h, err := hashPassword(actorPassword)
+	h, err := hashPassword(actorPassword, bcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,11 @@ type fakeRepo struct {
 	logs     []store.Log
 	bounties []store.Bounty
 	stats    store.Stats
+	services []store.ServiceCount // most first, as the store orders them
 
-	lastLogQuery    store.LogQuery
-	lastBountyQuery store.BountyQuery
+	lastLogQuery     store.LogQuery
+	lastBountyQuery  store.BountyQuery
+	lastServiceLimit int
 
 	err     error // returned by every read when set
 	pingErr error
@@ -92,6 +94,16 @@ func (f *fakeRepo) Stats(context.Context) (store.Stats, error) {
 		panic("fake: stats exploded")
 	}
 	return f.stats, f.err
+}
+
+func (f *fakeRepo) ServiceCounts(_ context.Context, limit int) ([]store.ServiceCount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastServiceLimit = limit
+	if f.err != nil {
+		return nil, f.err
+	}
+	return append([]store.ServiceCount(nil), f.services[:min(limit, len(f.services))]...), nil
 }
 
 func (f *fakeRepo) State(context.Context, string) ([]byte, error) { return nil, store.ErrNotFound }

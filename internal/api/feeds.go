@@ -104,6 +104,12 @@ func (s *Server) registerFeeds() {
 		Method: http.MethodGet, Path: "/stats", Tags: []string{"stats"},
 		Summary: "Dashboard counters",
 	}, s.stats)
+	route(s, viewer, huma.Operation{
+		Method: http.MethodGet, Path: "/stats/services", Tags: []string{"stats"},
+		Summary: "Top services",
+		Description: "The services with the most logs, most first (ties by service name): a bare list of " +
+			"{service, count}. Results are cached: typically up to 2 s old, longer for costly reads (see the package README).",
+	}, s.serviceCounts)
 }
 
 type logsInput struct {
@@ -212,4 +218,29 @@ func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 		}
 	}
 	return &statsOutput{Body: resp}, nil
+}
+
+// maxServiceCounts is the most services GET /stats/services lists.
+const maxServiceCounts = 100
+
+type serviceCountsInput struct {
+	Limit int `query:"limit" minimum:"1" maximum:"100" default:"10" doc:"How many services, at most."`
+}
+
+type serviceCountsOutput struct {
+	Body []store.ServiceCount
+}
+
+// serviceCounts serves GET /stats/services. The store is always asked for
+// the longest list and each answer is cut from it: the GROUP BY scans
+// every log whatever the limit, so every limit shares one cached read.
+func (s *Server) serviceCounts(ctx context.Context, in *serviceCountsInput) (*serviceCountsOutput, error) {
+	counts, err := cached(ctx, &s.cache, "stats-services", nil, func(ctx context.Context) ([]store.ServiceCount, error) {
+		cs, err := s.repo.ServiceCounts(ctx, maxServiceCounts)
+		return nonNil(cs), err
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	return &serviceCountsOutput{Body: counts[:min(in.Limit, len(counts))]}, nil
 }

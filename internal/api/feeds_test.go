@@ -229,6 +229,59 @@ func TestStats(t *testing.T) {
 	}
 }
 
+func TestServiceCounts(t *testing.T) {
+	f, tok := viewerFixture(t, nil)
+	f.repo.services = []store.ServiceCount{{Service: "ssh", Count: 1234}, {Service: "http", Count: 56}, {Service: "ftp", Count: 7}}
+	all := `[{"service":"ssh","count":1234},{"service":"http","count":56},{"service":"ftp","count":7}]`
+	tests := []struct {
+		query  string
+		status int
+		want   string // the body of a 200
+	}{
+		{"", 200, all},
+		{"?limit=2", 200, `[{"service":"ssh","count":1234},{"service":"http","count":56}]`},
+		{"?limit=1", 200, `[{"service":"ssh","count":1234}]`},
+		{"?limit=100", 200, all},
+		{"?limit=0", 422, ""},
+		{"?limit=101", 422, ""},
+		{"?limit=ten", 422, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			f.repo.mu.Lock()
+			f.repo.lastServiceLimit = -1
+			f.repo.mu.Unlock()
+			rec := f.do(t, "GET", "/api/v1/stats/services"+tt.query, tok, "")
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			f.repo.mu.Lock()
+			asked := f.repo.lastServiceLimit
+			f.repo.mu.Unlock()
+			if tt.status != 200 {
+				if asked != -1 {
+					t.Fatalf("a refused query reached the store (limit %d)", asked)
+				}
+				return
+			}
+			// Every limit is cut from the longest list, so all share one cached read.
+			if asked != maxServiceCounts {
+				t.Fatalf("store asked for %d services, want %d", asked, maxServiceCounts)
+			}
+			if got := strings.TrimSpace(rec.Body.String()); got != tt.want {
+				t.Fatalf("got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+	f.repo.services = nil
+	rec := f.do(t, "GET", "/api/v1/stats/services", tok, "")
+	if got := strings.TrimSpace(rec.Body.String()); rec.Code != 200 || got != "[]" {
+		t.Fatalf("no logs: %d %s, want 200 []", rec.Code, got)
+	}
+	f.repo.err = errors.New("database is locked")
+	expect(t, f.do(t, "GET", "/api/v1/stats/services", tok, ""), 500, "Internal server error")
+}
+
 func TestRouting(t *testing.T) {
 	f, tok := viewerFixture(t, nil)
 	tests := []struct {

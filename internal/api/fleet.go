@@ -74,6 +74,9 @@ func (s *Server) deckies(context.Context, *struct{}) (*deckiesOutput, error) {
 		if d.ServiceConfig == nil {
 			d.ServiceConfig = map[string]map[string]string{}
 		}
+		if d.Ports == nil {
+			d.Ports = map[string]int{}
+		}
 		if d.LastMutated != nil {
 			t := d.LastMutated.UTC()
 			d.LastMutated = &t

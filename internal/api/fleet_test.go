@@ -44,7 +44,8 @@ func fleetFixture(t *testing.T, withFleet bool) (*fixture, *scriptedFleet, map[s
 	t.Helper()
 	mutated := time.Date(2024, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	fl := &scriptedFleet{fakeFleet: newFakeFleet(
-		Decky{Name: "web-01", IP: "127.77.0.10", Services: []string{"ssh"}, LastMutated: &mutated, Active: true},
+		Decky{Name: "web-01", IP: "127.77.0.10", Services: []string{"ssh"}, Ports: map[string]int{"ssh": 2222},
+			LastMutated: &mutated, Active: true},
 		Decky{Name: "db-01", IP: "127.77.0.11"},
 	)}
 	f := newFixture(t, func(c *Config) {
@@ -66,8 +67,8 @@ func TestDeckiesList(t *testing.T) {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	body := rec.Body.String()
-	for _, want := range []string{`"name":"web-01"`, `"last_mutated":"2024-05-01T10:00:00Z"`, `"active":true`,
-		`"name":"db-01","ip":"127.77.0.11","hostname":"","distro":"","os":"","services":[],"service_config":{},"mutate_interval":null,"last_mutated":null,"active":false`} {
+	for _, want := range []string{`"name":"web-01"`, `"ports":{"ssh":2222}`, `"last_mutated":"2024-05-01T10:00:00Z"`, `"active":true`,
+		`"name":"db-01","ip":"127.77.0.11","hostname":"","distro":"","os":"","services":[],"service_config":{},"ports":{},"mutate_interval":null,"last_mutated":null,"active":false`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %s: %s", want, body)
 		}

@@ -84,7 +84,7 @@ func (f *fixture) store() store.Repository {
 
 func (f *fixture) addUser(t *testing.T, name, pw, role string, mustChange bool) store.User {
 	t.Helper()
-	h, err := hashPassword(pw)
+	h, err := hashPassword(pw, bcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,11 +226,12 @@ func (c *settableClock) advance(d time.Duration) {
 }
 
 // uncached makes every read of f reach the store: its cache lives on a
-// clock that moves past the cache's lifetime at each read.
+// clock that moves past the cache's lifetime (stale service included) at
+// each read.
 func (f *fixture) uncached() {
 	clk := newSettableClock()
 	f.srv.cache.now = func() time.Time {
-		clk.advance(cacheMaxTTL + time.Second)
+		clk.advance(cacheMaxTTL + staleForCostly + time.Second)
 		return clk.now()
 	}
 }

@@ -36,7 +36,7 @@ func FuzzQueryParams(f *testing.F) {
 	}
 	fx.srv = srv
 	fx.uncached()
-	h, err := hashPassword("password1")
+	h, err := hashPassword("password1", bcryptCost)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func FuzzLoginBody(f *testing.F) {
 	fx.srv = srv
 	clk := newSettableClock()
 	srv.logins.now = clk.now
-	h, err := hashPassword("correct horse")
+	h, err := hashPassword("correct horse", bcryptCost)
 	if err != nil {
 		f.Fatal(err)
 	}

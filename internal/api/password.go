@@ -19,8 +19,10 @@ const (
 	maxPasswordBytes = 72
 )
 
-// bcryptCost is the work factor of new hashes (about 250 ms on a current
-// core). A variable only so tests can run at bcrypt.MinCost.
+// bcryptCost is the work factor of hashes made outside a server (the CLI's
+// and the first admin's) and of a server's unless its Config says (about
+// 250 ms on a current core). A variable only so tests can run at
+// bcrypt.MinCost.
 var bcryptCost = 12
 
 // hashWait is how long a request waits for a free hashing slot before it
@@ -34,7 +36,7 @@ func HashPassword(pw string) (string, error) {
 	if len(pw) < minPasswordBytes || len(pw) > maxPasswordBytes {
 		return "", fmt.Errorf("password must be %d to %d bytes", minPasswordBytes, maxPasswordBytes)
 	}
-	h, err := hashPassword(pw)
+	h, err := hashPassword(pw, bcryptCost)
 	return string(h), err
 }
 
@@ -55,8 +57,8 @@ func CheckUsername(name string) error {
 // equal).
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]+$`)
 
-func hashPassword(pw string) ([]byte, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+func hashPassword(pw string, cost int) ([]byte, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
@@ -105,7 +107,7 @@ func (s *Server) passwordMatches(ctx context.Context, hash []byte, pw string) (b
 func (s *Server) newHash(ctx context.Context, pw string) ([]byte, error) {
 	var h []byte
 	var err error
-	if slotErr := s.withHashSlot(ctx, func() { h, err = hashPassword(pw) }); slotErr != nil {
+	if slotErr := s.withHashSlot(ctx, func() { h, err = hashPassword(pw, s.hashCost) }); slotErr != nil {
 		return nil, slotErr
 	}
 	return h, err

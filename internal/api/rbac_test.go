@@ -26,6 +26,7 @@ var rbacTable = map[string]access{
 	"GET /logs/histogram":                viewer,
 	"GET /bounty":                        viewer,
 	"GET /stats":                         viewer,
+	"GET /stats/services":                viewer,
 	"GET /health":                        viewer,
 	"GET /stream":                        viewer,
 	"POST /stream/ticket":                viewer,

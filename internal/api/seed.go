@@ -49,7 +49,7 @@ func SeedAdmin(ctx context.Context, repo store.Repository, log *slog.Logger) (cr
 	if !fromEnv {
 		pw = randomPassword()
 	}
-	hash, err := hashPassword(pw)
+	hash, err := hashPassword(pw, bcryptCost)
 	if err != nil {
 		return false, "", fmt.Errorf("seed admin: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"golang.org/x/crypto/bcrypt"
 
 	"decnet/internal/store"
 )
@@ -38,6 +39,9 @@ type Decky struct {
 	Services  []string `json:"services"`
 	// ServiceConfig holds the persona keys per service.
 	ServiceConfig map[string]map[string]string `json:"service_config"`
+	// Ports maps each service to the TCP port it actually listens on (after
+	// any shift of the runtime), for commands that attack the decky.
+	Ports map[string]int `json:"ports"`
 	// MutateInterval is in minutes; nil means the fleet's global interval.
 	MutateInterval *int       `json:"mutate_interval"`
 	LastMutated    *time.Time `json:"last_mutated"`
@@ -111,6 +115,10 @@ type Config struct {
 	Checks []Check
 	// Version is the program version the OpenAPI document names.
 	Version string
+	// PasswordCost is the bcrypt work factor of the hashes the server
+	// makes (new and reset passwords, the unknown-user decoy); 0 means 12.
+	// Tests lower it to bcrypt's minimum of 4.
+	PasswordCost int
 }
 
 // Server serves the API. Create it with New; it is safe for concurrent use.
@@ -131,6 +139,7 @@ type Server struct {
 	// dummyHash is compared against when the username is unknown, so a
 	// failed login takes as long whether or not the account exists.
 	dummyHash []byte
+	hashCost  int        // bcrypt cost of new hashes
 	streams   *streamHub // live streams (stream.go)
 	cache     respCache  // recent reads shared between requests (cache.go)
 
@@ -163,7 +172,14 @@ func New(cfg Config) (*Server, error) {
 		seen[c.Name] = true
 		checks = append(checks, c)
 	}
-	dummy, err := hashPassword(randomPassword())
+	cost := cfg.PasswordCost
+	if cost == 0 {
+		cost = bcryptCost
+	}
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("api: password cost %d outside bcrypt's %d–%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	dummy, err := hashPassword(randomPassword(), cost)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -177,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 		checks:    checks,
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		dummyHash: dummy,
+		hashCost:  cost,
 	}
 	version := cfg.Version
 	if version == "" {

@@ -85,7 +85,7 @@ func newStreamEnv(t *testing.T, edit func(*streamHub)) *streamEnv {
 
 func (e *streamEnv) user(t *testing.T, role string, mustChange bool) store.User {
 	t.Helper()
-	h, err := hashPassword("password1")
+	h, err := hashPassword("password1", bcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -289,6 +289,9 @@ func (s *SQL) Attackers(ctx context.Context, q AttackerQuery) (Page[Attacker], e
 	if q.Service != "" {
 		conds, args = append(conds, s.d.jsonHas), append(args, s.d.text(q.Service))
 	}
+	if q.Traversal {
+		conds, args = append(conds, "a.is_traversal = ?"), append(args, true)
+	}
 	p := Page[Attacker]{Data: []Attacker{}}
 	p.Limit, p.Offset = clampPage(q.Limit, q.Offset)
 	err := s.read(ctx, func(tx *sql.Tx) error {

@@ -27,6 +27,7 @@ func TestRepository(t *testing.T) {
 		{"IngestThenLogsProperty", testIngestThenLogsProperty},
 		{"BountiesStored", testBountiesStored},
 		{"StatsAndState", testStatsAndState},
+		{"ServiceCounts", testServiceCounts},
 		{"IngestIsAtomic", testIngestIsAtomic},
 		{"Users", testUsers},
 		{"Histogram", testHistogram},
@@ -354,6 +355,35 @@ func testStatsAndState(t *testing.T, fresh freshDB) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+func testServiceCounts(t *testing.T, fresh freshDB) {
+	s := openFresh(t, fresh)
+	ctx := context.Background()
+	if got, err := s.ServiceCounts(ctx, 10); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("service counts of an empty store = %#v, %v; want an empty list", got, err)
+	}
+	seed(t, s) // ssh 3, http 2, ftp 1, redis 1
+	all := []ServiceCount{{"ssh", 3}, {"http", 2}, {"ftp", 1}, {"redis", 1}}
+	tests := []struct {
+		name  string
+		limit int
+		want  []ServiceCount
+	}{
+		{"all, ties by name", 10, all},
+		{"exactly all", 4, all},
+		{"cut inside a tie", 3, all[:3]},
+		{"top one", 1, all[:1]},
+		{"none", 0, []ServiceCount{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ServiceCounts(ctx, tc.limit)
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ServiceCounts(%d) = %v, %v; want %v", tc.limit, got, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -814,6 +844,11 @@ func testAttackersList(t *testing.T, fresh freshDB) {
 		{"service with quotes", AttackerQuery{Service: `"ssh"`}, []string{"192.168.0.4"}, 1},
 		{"service and search", AttackerQuery{Service: "ssh", Search: ".2"}, []string{"10.0.0.2"}, 1},
 		{"no such service", AttackerQuery{Service: "ss"}, []string{}, 0},
+		{"traversals only", AttackerQuery{Traversal: true}, []string{"192.168.0.4", "10.0.0.3"}, 2},
+		{"traversals, active", AttackerQuery{Traversal: true, SortBy: SortActive}, []string{"10.0.0.3", "192.168.0.4"}, 2},
+		{"traversals and service", AttackerQuery{Traversal: true, Service: "sshd"}, []string{"10.0.0.3"}, 1},
+		{"traversals and search", AttackerQuery{Traversal: true, Search: "10.0"}, []string{"10.0.0.3"}, 1},
+		{"traversals page", AttackerQuery{Traversal: true, Limit: 1, Offset: 1}, []string{"10.0.0.3"}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -583,6 +583,22 @@ func (s *SQL) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// ServiceCounts implements Repository. The GROUP BY walks the logs
+// (service, id) index, so it costs a scan of every log: callers that poll
+// should cache.
+func (s *SQL) ServiceCounts(ctx context.Context, limit int) ([]ServiceCount, error) {
+	out, err := queryAll(ctx, s.r, s.d.q("SELECT service, COUNT(*) FROM logs GROUP BY service ORDER BY 2 DESC, 1 LIMIT ?"),
+		[]any{max(limit, 0)}, func(rows *sql.Rows) (ServiceCount, error) {
+			var c ServiceCount
+			err := rows.Scan(&c.Service, &c.Count)
+			return c, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("service counts: %w", err)
+	}
+	return out, nil
+}
+
 // State implements Repository.
 func (s *SQL) State(ctx context.Context, key string) ([]byte, error) {
 	var v []byte

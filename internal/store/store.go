@@ -90,6 +90,12 @@ type Stats struct {
 	TotalBounties   int64 `json:"total_bounties"`
 }
 
+// ServiceCount is how many logs one service has.
+type ServiceCount struct {
+	Service string `json:"service"`
+	Count   int64  `json:"count"`
+}
+
 // Roles of users, from least to most privileged: a viewer reads
 // everything but artifact bytes; an analyst also downloads artifacts,
 // forces mutations and sets mutation intervals; an admin does everything.
@@ -122,6 +128,9 @@ type Repository interface {
 	CountLogs(ctx context.Context, q LogQuery) (int64, error)
 	Bounties(ctx context.Context, q BountyQuery) (Page[Bounty], error)
 	Stats(ctx context.Context) (Stats, error)
+	// ServiceCounts counts the logs of each service, most logs first
+	// (ties by service name), at most limit of them.
+	ServiceCounts(ctx context.Context, limit int) ([]ServiceCount, error)
 
 	// State returns the value stored under key, or ErrNotFound.
 	State(ctx context.Context, key string) ([]byte, error)
@@ -239,8 +248,11 @@ type AttackerQuery struct {
 	Search  string // substring of the IP
 	SortBy  string // a Sort constant; "" is SortRecent
 	Service string // only attackers that touched this service
-	Limit   int
-	Offset  int
+	// Traversal selects only traversals (attackers seen on two deckies or
+	// more); false selects everyone.
+	Traversal bool
+	Limit     int
+	Offset    int
 }
 
 // Attacker is the profile of one attacker IP, kept by the profiler.

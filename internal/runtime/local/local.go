@@ -55,11 +55,16 @@ type Binding struct {
 	Addr    string       `json:"addr"` // ip:port actually bound
 }
 
-// Shifted reports whether the bound port differs from the declared one.
-func (b Binding) Shifted() bool {
+// BoundPort is the port actually bound: the declared one, or that plus
+// the offset when it was shifted.
+func (b Binding) BoundPort() int {
 	_, p, _ := net.SplitHostPort(b.Addr)
-	return p != strconv.Itoa(b.Port.Number)
+	n, _ := strconv.Atoi(p) // Addr is always written by net.JoinHostPort
+	return n
 }
+
+// Shifted reports whether the bound port differs from the declared one.
+func (b Binding) Shifted() bool { return b.BoundPort() != b.Port.Number }
 
 // Decky is a running decky and its bindings.
 type Decky struct {
@@ -68,6 +73,19 @@ type Decky struct {
 	// its MutateInterval is then 0.
 	MutateOff bool      `json:"mutate_off,omitempty"`
 	Bindings  []Binding `json:"bindings"`
+}
+
+// TCPPorts maps each service of d that listens on TCP to the port it is
+// bound to: its first declared TCP port, after any shift. Services that
+// listen on UDP only are left out.
+func (d Decky) TCPPorts() map[string]int {
+	out := map[string]int{}
+	for _, b := range d.Bindings {
+		if _, seen := out[b.Service]; !seen && b.Port.Proto == service.TCP {
+			out[b.Service] = b.BoundPort()
+		}
+	}
+	return out
 }
 
 // EffectiveMutateInterval is the interval in force for d, in minutes,
