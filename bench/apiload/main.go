@@ -4,7 +4,7 @@
 //
 // It fills the store up to -rows logs (deterministically, so runs compare),
 // profiles every attacker, creates the admin user "bench" with the password
-// in -password, serves the API on -listen and prints "ready" once it
+// in -password, serves the API and the dashboard on -listen and prints "ready" once it
 // answers. It stops on SIGINT or SIGTERM.
 package main
 
@@ -29,6 +29,7 @@ import (
 	"decnet/internal/event"
 	"decnet/internal/profile"
 	"decnet/internal/store"
+	"decnet/internal/web"
 )
 
 func main() {
@@ -96,11 +97,15 @@ func run(ctx context.Context, dbType, dbURL, dir string, rows int, listen, passw
 	if err != nil {
 		return err
 	}
+	dash, err := web.New(web.Config{API: srv.Handler(), Secret: secret, Logger: log})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := &http.Server{Handler: dash.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -20,6 +20,7 @@ import (
 	"decnet/internal/pipeline"
 	"decnet/internal/profile"
 	"decnet/internal/store"
+	"decnet/internal/web"
 )
 
 // daemonOptions are what `up` and `api` share: where the data is, where
@@ -182,6 +183,10 @@ func (d *daemon) serve(ctx context.Context, out io.Writer, fleet api.FleetContro
 		return err
 	}
 	d.srv.Store(srv)
+	dash, err := web.New(web.Config{API: srv.Handler(), Secret: d.secret, Logger: d.log})
+	if err != nil {
+		return err
+	}
 	// Seeded last, once nothing else can fail the start: the first admin's
 	// password is printed only with the banner, and a start that failed
 	// after creating the account would have lost it.
@@ -190,7 +195,7 @@ func (d *daemon) serve(ctx context.Context, out io.Writer, fleet api.FleetContro
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           dash.Handler(), // the API under /api/, the dashboard at /
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -245,7 +250,8 @@ func (d *daemon) close() {
 // printAccess prints the part of the banner `up` and `api` share: where
 // the API is, the admin account, and where the data is.
 func printAccess(w io.Writer, o daemonOptions, url string, admin adminSeed) {
-	fmt.Fprintf(w, "\nAPI:       %s%s\n", url, api.Prefix)
+	fmt.Fprintf(w, "\nDashboard: %s/\n", url)
+	fmt.Fprintf(w, "API:       %s%s (docs: %s%s/docs)\n", url, api.Prefix, url, api.Prefix)
 	switch {
 	case admin.created && admin.password != "":
 		fmt.Fprintf(w, "Admin:     user %q, password %s\n           (shown only now; you must change it at first login)\n", adminUser(), admin.password)
