@@ -23,6 +23,9 @@ type apiError struct {
 	// expected length >= 8".
 	Messages []string
 	Header   http.Header
+	// Body is the answer as sent, for routes whose error answers carry
+	// data (GET /health's 503).
+	Body []byte
 }
 
 func (e *apiError) Error() string {
@@ -116,7 +119,7 @@ func problemOf(status int, h http.Header, body []byte) *apiError {
 		} `json:"errors"`
 	}
 	_ = json.Unmarshal(body, &p) // a body that is not a problem leaves only the status
-	e := &apiError{Status: status, Detail: p.Detail, Header: h}
+	e := &apiError{Status: status, Detail: p.Detail, Header: h, Body: body}
 	for _, fe := range p.Errors {
 		m := fe.Message
 		if fe.Location != "" {
