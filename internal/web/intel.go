@@ -278,6 +278,7 @@ type attackerView struct {
 	// Search is the log search of the timeline, for the log explorer.
 	Search        string
 	Timeline      store.Page[store.Log]
+	TimelineRows  []logRow // Timeline's rows as the log explorer shows them
 	TimelinePager pager
 	Commands      store.Page[store.Command]
 	CommandsPager pager
@@ -320,6 +321,7 @@ func (s *Server) attackerPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	v.TimelineRows = logRows(v.Timeline.Data, logFilter{Range: "all"})
 	v.TimelinePager = newPager(withList(r.URL, ""), v.Timeline.Total, pageSize, timelineAt)
 	v.CommandsPager = newPager(withList(r.URL, listCommands), v.Commands.Total, pageSize, commandsAt)
 	v.Behavior = behaviorFacts(v.A.Behavior)

@@ -117,7 +117,7 @@ func part(body, id string) string {
 // rows counts the body rows of a table's markup.
 func rows(table string) int {
 	_, tbody, _ := strings.Cut(table, "<tbody>")
-	return strings.Count(tbody, "<tr>")
+	return strings.Count(tbody, "<tr>") + strings.Count(tbody, "<tr ")
 }
 
 var copyAttr = regexp.MustCompile(`data-copy="([^"]*)"`)
