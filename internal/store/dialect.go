@@ -40,6 +40,9 @@ type dialect struct {
 	// columns of the existing row instead (conflict is the unique key).
 	insertIgnore func(conflict string) string
 	upsertSet    func(conflict string, cols ...string) string
+	// upsertAdd ends an INSERT into table so that an existing row's
+	// counter col grows by the inserted value instead.
+	upsertAdd func(table, conflict, col string) string
 	// jsonText extracts a JSON object's member as text, NULL when absent;
 	// the member is bound, as jsonArg(key).
 	jsonText string
@@ -93,11 +96,16 @@ func conflictUpdate(conflict string, cols ...string) string {
 	return " ON CONFLICT (" + conflict + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
+func conflictAdd(table, conflict, col string) string {
+	return " ON CONFLICT (" + conflict + ") DO UPDATE SET " + col + " = " + table + "." + col + " + excluded." + col
+}
+
 var sqliteDialect = &dialect{
 	name:         TypeSQLite,
 	keyQuote:     `"`,
 	insertIgnore: conflictIgnore,
 	upsertSet:    conflictUpdate,
+	upsertAdd:    conflictAdd,
 	jsonText:     "json_extract(fields, ?)",
 	jsonArg:      func(key string) string { return `$."` + key + `"` },
 	jsonHas:      "EXISTS (SELECT 1 FROM json_each(services) WHERE value = ?)",
@@ -137,6 +145,9 @@ var mysqlDialect = &dialect{
 		}
 		return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 	},
+	upsertAdd: func(_, _, col string) string {
+		return " ON DUPLICATE KEY UPDATE " + col + " = " + col + " + VALUES(" + col + ")"
+	},
 	jsonText: "JSON_UNQUOTE(JSON_EXTRACT(fields, ?))",
 	jsonArg:  func(key string) string { return `$."` + key + `"` },
 	jsonHas:  "JSON_CONTAINS(services, JSON_QUOTE(?))",
@@ -167,6 +178,7 @@ var postgresDialect = &dialect{
 	keyQuote:     `"`,
 	insertIgnore: conflictIgnore,
 	upsertSet:    conflictUpdate,
+	upsertAdd:    conflictAdd,
 	jsonText:     "(fields::json ->> ?)",
 	jsonArg:      func(key string) string { return key },
 	jsonHas:      "services::jsonb @> jsonb_build_array(?::text)",

@@ -385,6 +385,34 @@ func testServiceCounts(t *testing.T, fresh freshDB) {
 			}
 		})
 	}
+
+	// The counts are kept at ingest: a later batch adds to them, a failed
+	// one adds nothing, and they always equal a count of the logs.
+	more := []event.Record{rec(10, "d", "ssh", "connect", "1.2.3.4", nil), rec(11, "d", "ssh", "auth", "1.2.3.4", nil),
+		rec(12, "d", "smb", "connect", "1.2.3.5", nil)}
+	if err := s.Ingest(ctx, more, "cp", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Ingest(cancelled, more, "cp", []byte("3")); err == nil {
+		t.Fatal("a cancelled ingest succeeded")
+	}
+	want := []ServiceCount{{"ssh", 5}, {"http", 2}, {"ftp", 1}, {"redis", 1}, {"smb", 1}}
+	if got, err := s.ServiceCounts(ctx, 10); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("after another batch: %v, %v; want %v", got, err, want)
+	}
+	for _, c := range want {
+		if n, err := s.CountLogs(ctx, LogQuery{Search: "service:" + c.Service}); err != nil || n != c.Count {
+			t.Errorf("%s: %d logs (%v), counted %d", c.Service, n, err, c.Count)
+		}
+	}
+	if _, err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ServiceCounts(ctx, 10); err != nil || len(got) != 0 {
+		t.Errorf("after a purge: %v, %v; want none", got, err)
+	}
 }
 
 func testIngestIsAtomic(t *testing.T, fresh freshDB) {

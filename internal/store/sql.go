@@ -73,7 +73,7 @@ type SQL struct {
 	d    *dialect
 	w, r *sql.DB
 
-	insLog, insLogs, insBounty, setState *sql.Stmt
+	insLog, insLogs, insBounty, setState, addServiceCount *sql.Stmt
 }
 
 // logChunk is how many logs one INSERT carries (the rest of a batch go one
@@ -118,6 +118,7 @@ func (s *SQL) init(ctx context.Context, where string) error {
 		{&s.insBounty, `INSERT INTO bounties (timestamp, decky, service, attacker_ip, bounty_type, payload, payload_hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?)` + d.insertIgnore("bounty_type, attacker_ip, payload_hash")},
 		{&s.setState, `INSERT INTO state (` + d.ident("key") + `, value) VALUES (?, ?)` + d.upsertSet(d.ident("key"), "value")},
+		{&s.addServiceCount, `INSERT INTO service_counts (service, n) VALUES (?, ?)` + d.upsertAdd("service_counts", "service", "n")},
 	} {
 		var err error
 		if *p.stmt, err = s.w.PrepareContext(ctx, d.q(p.sql)); err != nil {
@@ -138,7 +139,7 @@ func insertLogs(n int) string {
 // statistics.
 func (s *SQL) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insLog, s.insLogs, s.insBounty, s.setState} {
+	for _, st := range []*sql.Stmt{s.insLog, s.insLogs, s.insBounty, s.setState, s.addServiceCount} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -178,6 +179,9 @@ func (s *SQL) Ingest(ctx context.Context, recs []event.Record, checkpointKey str
 	ectx := context.WithoutCancel(ctx)
 	d := s.d
 	var bounties []Bounty
+	// Events per service, added to service_counts in this transaction:
+	// the dashboard's top services read that instead of counting logs.
+	perService := map[string]int64{}
 	args := make([]any, 0, min(len(recs), logChunk)*logInsertColumns)
 	var insLogs *sql.Stmt
 	for i := range recs {
@@ -189,6 +193,7 @@ func (s *SQL) Ingest(ctx context.Context, recs []event.Record, checkpointKey str
 		args = append(args, d.timeArg(r.Timestamp), r.Decky, r.Service, r.EventType, int(r.Severity), r.AttackerIP,
 			marshalFields(r.Fields), r.Msg, r.RawLine)
 		bounties = append(bounties, BountiesOf(*r)...)
+		perService[r.Service]++
 		if len(args) == logChunk*logInsertColumns {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("ingest: %w", err)
@@ -210,6 +215,14 @@ func (s *SQL) Ingest(ctx context.Context, recs []event.Record, checkpointKey str
 			}
 			if _, err := insLog.ExecContext(ectx, row...); err != nil {
 				return fmt.Errorf("ingest: insert log: %w", err)
+			}
+		}
+	}
+	if len(perService) > 0 {
+		add := tx.StmtContext(ectx, s.addServiceCount)
+		for svc, n := range perService {
+			if _, err := add.ExecContext(ectx, svc, n); err != nil {
+				return fmt.Errorf("ingest: count service: %w", err)
 			}
 		}
 	}
@@ -587,7 +600,7 @@ func (s *SQL) Stats(ctx context.Context) (Stats, error) {
 // (service, id) index, so it costs a scan of every log: callers that poll
 // should cache.
 func (s *SQL) ServiceCounts(ctx context.Context, limit int) ([]ServiceCount, error) {
-	out, err := queryAll(ctx, s.r, s.d.q("SELECT service, COUNT(*) FROM logs GROUP BY service ORDER BY 2 DESC, 1 LIMIT ?"),
+	out, err := queryAll(ctx, s.r, s.d.q("SELECT service, n FROM service_counts WHERE n > 0 ORDER BY n DESC, service LIMIT ?"),
 		[]any{max(limit, 0)}, func(rows *sql.Rows) (ServiceCount, error) {
 			var c ServiceCount
 			err := rows.Scan(&c.Service, &c.Count)
@@ -641,6 +654,7 @@ func (s *SQL) Purge(ctx context.Context) (Purged, error) {
 		n     *int64
 	}{
 		{"attacker_behavior", nil},
+		{"service_counts", nil},
 		{"attackers", &p.Attackers},
 		{"bounties", &p.Bounties},
 		{"logs", &p.Logs},

@@ -16,7 +16,7 @@ import (
 
 // TestSQLiteUpgradeFrom0001: a database made by the first release (schema
 // 0001, roles admin|viewer) keeps its users through 0002, which adds the
-// analyst role.
+// analyst role, and its logs are counted per service by 0004.
 func TestSQLiteUpgradeFrom0001(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -33,7 +33,11 @@ func TestSQLiteUpgradeFrom0001(t *testing.T) {
 		`INSERT INTO schema_migrations VALUES (1, '0001_init.sql', '2026-01-01T00:00:00.000000000Z')`,
 		`INSERT INTO users VALUES ('u-1', 'admin', 'h', 'admin', 1, '2026-01-01T00:00:00.000000000Z')`,
 		// A second admin, so u-1 may become an analyst below.
-		`INSERT INTO users VALUES ('u-0', 'root', 'h', 'admin', 0, '2026-01-01T00:00:00.000000000Z')`) {
+		`INSERT INTO users VALUES ('u-0', 'root', 'h', 'admin', 0, '2026-01-01T00:00:00.000000000Z')`,
+		`INSERT INTO logs (timestamp, decky, service, event_type, severity, attacker_ip, fields, msg, raw_line) VALUES
+			('2026-01-01T00:00:00.000000000Z', 'd', 'ssh', 'connect', 6, '1.2.3.4', '{}', '', ''),
+			('2026-01-01T00:00:01.000000000Z', 'd', 'ssh', 'auth', 6, '1.2.3.4', '{}', '', ''),
+			('2026-01-01T00:00:02.000000000Z', 'd', 'ftp', 'connect', 6, '1.2.3.4', '{}', '', '')`) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -58,6 +62,9 @@ func TestSQLiteUpgradeFrom0001(t *testing.T) {
 	}
 	if err := s.CreateUser(ctx, User{Username: "admin", PasswordHash: "x"}); !errors.Is(err, ErrConflict) {
 		t.Errorf("username still unique after the rebuild: %v", err)
+	}
+	if got, err := s.ServiceCounts(ctx, 10); err != nil || !reflect.DeepEqual(got, []ServiceCount{{"ssh", 2}, {"ftp", 1}}) {
+		t.Errorf("service counts of the old logs: %v, %v", got, err)
 	}
 }
 
