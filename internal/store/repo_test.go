@@ -23,6 +23,7 @@ func TestRepository(t *testing.T) {
 	}{
 		{"LogsSearch", testLogsSearch},
 		{"LogsPaging", testLogsPaging},
+		{"LogsWindowOutOfOrder", testLogsWindowOutOfOrder},
 		{"LogRoundTrip", testLogRoundTrip},
 		{"IngestThenLogsProperty", testIngestThenLogsProperty},
 		{"BountiesStored", testBountiesStored},
@@ -412,6 +413,42 @@ func testServiceCounts(t *testing.T, fresh freshDB) {
 	}
 	if got, err := s.ServiceCounts(ctx, 10); err != nil || len(got) != 0 {
 		t.Errorf("after a purge: %v, %v; want none", got, err)
+	}
+}
+
+// testLogsWindowOutOfOrder: a page of a time window holds every log of
+// the window, newest id first, even when timestamps do not follow the
+// ids (late events from a sensor).
+func testLogsWindowOutOfOrder(t *testing.T, fresh freshDB) {
+	s := openFresh(t, fresh)
+	ctx := context.Background()
+	minutes := []int{5, 1, 9, 2, 8, 3} // ids 1 to 6
+	var recs []event.Record
+	for i, m := range minutes {
+		r := rec(i, "d", "ssh", "connect", "1.2.3.4", nil)
+		r.Timestamp = t0.Add(time.Duration(m) * time.Minute)
+		recs = append(recs, r)
+	}
+	if err := s.Ingest(ctx, recs, "cp", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	for _, tc := range []struct {
+		name string
+		q    LogQuery
+		want []int64
+	}{
+		{"window", LogQuery{Since: at(2), Until: at(6)}, []int64{6, 4, 1}},
+		{"since", LogQuery{Since: at(8)}, []int64{5, 3}},
+		{"until", LogQuery{Until: at(2)}, []int64{2}},
+		{"one row", LogQuery{Since: at(9), Until: at(10)}, []int64{3}},
+		{"empty", LogQuery{Since: at(6), Until: at(8)}, []int64{}},
+		{"paged", LogQuery{Since: at(2), Until: at(6), Limit: 1, Offset: 1}, []int64{4}},
+	} {
+		p, err := s.Logs(ctx, tc.q)
+		if err != nil || !reflect.DeepEqual(ids(p.Data), tc.want) || p.Total != int64(len(tc.want)) && tc.q.Limit == 0 {
+			t.Errorf("%s: ids %v total %d (%v); want %v", tc.name, ids(p.Data), p.Total, err, tc.want)
+		}
 	}
 }
 
