@@ -268,17 +268,22 @@ type liveConfig struct {
 	RowLinks string
 }
 
-// newLiveConfig follows the logs of f over w, after the newest of logs;
+// newLiveConfig follows the logs of f over w after the log id after;
 // attacker links of new rows keep the period of links.
-func newLiveConfig(table string, maxRows int, f, links logFilter, w window, logs []store.Log) liveConfig {
+func newLiveConfig(table string, maxRows int, f, links logFilter, w window, after int64) liveConfig {
 	c := liveConfig{Table: table, MaxRows: maxRows, Search: f.Search, StartTime: w.query.Get("start_time"),
-		ChartSrc: f.chartSrc()}
-	if len(logs) > 0 {
-		c.LastID = logs[0].ID
-	}
+		ChartSrc: f.chartSrc(), LastID: after}
 	links.Search = ""
 	c.RowLinks = links.href()
 	return c
+}
+
+// newestID is the id of the first (newest) of logs, 0 when there are none.
+func newestID(logs []store.Log) int64 {
+	if len(logs) == 0 {
+		return 0
+	}
+	return logs[0].ID
 }
 
 // ---- Overview ----
@@ -339,7 +344,7 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 	if len(v.Rows) == 0 {
 		v.Hints = attackHints(deckies)
 	}
-	v.Live = newLiveConfig("feed", feedRows, logFilter{Range: defaultRange}, links, win, logs.Data)
+	v.Live = newLiveConfig("feed", feedRows, logFilter{Range: defaultRange}, links, win, newestID(logs.Data))
 	s.render(w, r, http.StatusOK, "overview", v)
 }
 
@@ -474,7 +479,19 @@ func (s *Server) logsPage(w http.ResponseWriter, r *http.Request) {
 	v.Pager = newPager(r.URL, logs.Total, pageSize, offset)
 	v.Chart = newChart(buckets, win.from, win.to, win.interval)
 	if f.Live {
-		v.Live = newLiveConfig("log-table", liveLogRows, f, f, win, logs.Data)
+		after := newestID(logs.Data)
+		if after == 0 {
+			// Nothing matches yet: follow from the newest log of all, or a
+			// match stored before the stream opens would be missed (the
+			// stream's 0 means "from when it opens").
+			var newest store.Page[store.Log]
+			if err := s.get(r, "/logs", url.Values{"limit": {"1"}}, &newest); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			after = newestID(newest.Data)
+		}
+		v.Live = newLiveConfig("log-table", liveLogRows, f, f, win, after)
 	}
 	s.render(w, r, http.StatusOK, "logs", v)
 }

@@ -412,6 +412,14 @@ func TestLogExplorer(t *testing.T) {
 			t.Error("live mode pages or has an end")
 		}
 
+		// Nothing matches yet: the stream follows from the newest log of
+		// all, so a match stored before it opens is not missed ("0" would
+		// mean "from when the stream opens").
+		p = b.get(q("search", "service:telnet", "live", "1"))
+		if live := dataOf(p.Body); live["last-id"] != ids["hostile"] {
+			t.Errorf("live with no match follows after %q, want the newest log %q", live["last-id"], ids["hostile"])
+		}
+
 		p = b.get(q("search", "service:ssh"))
 		if dataOf(p.Body) != nil || strings.Contains(p.Body, "live.js") {
 			t.Error("live without asking")
