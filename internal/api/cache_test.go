@@ -412,16 +412,7 @@ func TestCostlyReadsKeptLonger(t *testing.T) {
 	}
 	// Expired after 10 s: the last read got the old result and started
 	// the refresh, whose result comes next.
-	for {
-		got, _ := cached(ctx, &c, "costly", "q", func(context.Context) (int, error) { return -1, nil })
-		if got == 2 {
-			break
-		}
-		if got != 1 {
-			t.Fatalf("after the refresh: read %d, want 2", got)
-		}
-		runtime.Gosched()
-	}
+	awaitRefreshed(t, &c, "costly", 1, 2)
 }
 
 // TestStaleServedWhileRefreshing: once a result expires, the read that
@@ -447,12 +438,7 @@ func TestStaleServedWhileRefreshing(t *testing.T) {
 		done <- v
 	}()
 	<-started
-	if v, err := cached(ctx, &c, "r", "q", func(context.Context) (int, error) {
-		t.Error("a second refresh ran")
-		return 3, nil
-	}); err != nil || v != 1 {
-		t.Fatalf("during the refresh: %d, %v; want the stale 1", v, err)
-	}
+	expectStale(t, &c, "r", 1)
 	close(release)
 	if v := <-done; v != 2 {
 		t.Fatalf("the refreshing read got %d, want 2", v)
@@ -497,24 +483,10 @@ func TestCostlyStaleRefreshedInBackground(t *testing.T) {
 		t.Fatalf("the read that starts the refresh: %d, %v; want the stale 1 at once", v, err)
 	}
 	<-started
-	if v, err := cached(ctx, &c, "r", "q", func(context.Context) (int, error) {
-		t.Error("a second refresh ran")
-		return 3, nil
-	}); err != nil || v != 1 {
-		t.Fatalf("during the refresh: %d, %v; want the stale 1", v, err)
-	}
+	expectStale(t, &c, "r", 1)
 	close(release)
 	<-refreshed
-	for {
-		v, _ := cached(ctx, &c, "r", "q", func(context.Context) (int, error) { return 4, nil })
-		if v == 2 {
-			break
-		}
-		if v != 1 {
-			t.Fatalf("after the refresh: %d, want 2", v)
-		}
-		runtime.Gosched() // the refresh publishes just after returning
-	}
+	awaitRefreshed(t, &c, "r", 1, 2)
 	// Too old to serve: the next read waits for the store.
 	clock.advance(cacheMaxTTL + staleForCostly + time.Second)
 	if v, _ := cached(ctx, &c, "r", "q", costly(5)); v != 5 {
@@ -542,5 +514,34 @@ func TestCostlyOutliveCheapChurn(t *testing.T) {
 	c.mu.Unlock()
 	if !kept || n != cacheMaxEntries {
 		t.Fatalf("costly kept %v, %d entries", kept, n)
+	}
+}
+
+// expectStale fails unless a read of route with query "q", made while it
+// refreshes, gets old at once without running a read of its own.
+func expectStale(t *testing.T, c *respCache, route string, old int) {
+	t.Helper()
+	if v, err := cached(context.Background(), c, route, "q", func(context.Context) (int, error) {
+		t.Error("a second refresh ran")
+		return -1, nil
+	}); err != nil || v != old {
+		t.Fatalf("during the refresh: %d, %v; want the stale %d", v, err, old)
+	}
+}
+
+// awaitRefreshed reads route with query "q" until a background refresh
+// has published want; until then only old may be served, and no read of
+// its own may run.
+func awaitRefreshed(t *testing.T, c *respCache, route string, old, want int) {
+	t.Helper()
+	for {
+		v, _ := cached(context.Background(), c, route, "q", func(context.Context) (int, error) { return -1, nil })
+		if v == want {
+			return
+		}
+		if v != old {
+			t.Fatalf("after the refresh: read %d, want %d", v, want)
+		}
+		runtime.Gosched() // the refresh publishes just after its read returns
 	}
 }
