@@ -148,9 +148,6 @@ func (rc *recorder) Write(p []byte) (int, error) {
 	return rc.body.Write(p)
 }
 
-// Flush lets the API flush as it would to a connection (a no-op here).
-func (rc *recorder) Flush() {}
-
 // fetch runs a page's API calls at once and returns their errors joined;
 // a page's load time is then its slowest call, not their sum.
 func fetch(calls ...func() error) error {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,23 +220,7 @@ func templateFuncs(static *staticFiles) template.FuncMap {
 		"navItem": func(current, name, href, label string) navLink {
 			return navLink{Href: href, Label: label, Current: current == name}
 		},
-		// href builds a URL from a path and key, value pairs; empty values
-		// are left out.
-		"href": func(p string, pairs ...any) (string, error) {
-			if len(pairs)%2 != 0 {
-				return "", errors.New("href: odd number of key/value arguments")
-			}
-			q := url.Values{}
-			for i := 0; i < len(pairs); i += 2 {
-				if v := fmt.Sprint(pairs[i+1]); v != "" && v != "0" {
-					q.Set(fmt.Sprint(pairs[i]), v)
-				}
-			}
-			if len(q) == 0 {
-				return p, nil
-			}
-			return p + "?" + q.Encode(), nil
-		},
+		"href": href,
 		// sorted lists a map's entries in key order, values as text.
 		"sorted": func(m any) []kv {
 			var out []kv
@@ -252,6 +237,25 @@ func templateFuncs(static *staticFiles) template.FuncMap {
 			return out
 		},
 	}
+}
+
+// href builds a URL from a path and key, value pairs, leaving out zero
+// values (an empty string, a 0 offset). A search for the text "0" is a
+// non-empty string and stays.
+func href(p string, pairs ...any) (string, error) {
+	if len(pairs)%2 != 0 {
+		return "", errors.New("href: odd number of key/value arguments")
+	}
+	q := url.Values{}
+	for i := 0; i < len(pairs); i += 2 {
+		if v := pairs[i+1]; v != nil && !reflect.ValueOf(v).IsZero() {
+			q.Set(fmt.Sprint(pairs[i]), fmt.Sprint(v))
+		}
+	}
+	if len(q) == 0 {
+		return p, nil
+	}
+	return p + "?" + q.Encode(), nil
 }
 
 // text shows a decoded JSON value: a string as itself, anything else

@@ -201,6 +201,25 @@ func TestAPIStillServed(t *testing.T) {
 	}
 }
 
+func TestHref(t *testing.T) {
+	for _, tc := range []struct {
+		pairs []any
+		want  string
+	}{
+		{nil, "/logs"},
+		{[]any{"search", "", "offset", 0}, "/logs"},
+		{[]any{"search", "0"}, "/logs?search=0"},
+		{[]any{"search", "service:ssh", "offset", 50}, "/logs?offset=50&search=service%3Assh"},
+	} {
+		if got, err := href("/logs", tc.pairs...); err != nil || got != tc.want {
+			t.Errorf("href(%v) = %q, %v; want %q", tc.pairs, got, err, tc.want)
+		}
+	}
+	if _, err := href("/logs", "search"); err == nil {
+		t.Error("an odd pair was accepted")
+	}
+}
+
 func TestGroupDigits(t *testing.T) {
 	for in, want := range map[string]string{"0": "0", "999": "999", "1000": "1,000", "1234567": "1,234,567", "-1234": "-1,234", "x": "x"} {
 		if got := groupDigits(in); got != want {

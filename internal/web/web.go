@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -145,9 +146,7 @@ func (s *Server) headers(next http.Handler) http.Handler {
 	})
 }
 
-func isAPI(r *http.Request) bool {
-	return len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/"
-}
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
 // callTimeout bounds each API call of a page or form; a page whose data
 // takes longer shows an error rather than hanging the browser. (A deploy
