@@ -439,6 +439,7 @@ func testLogsWindowOutOfOrder(t *testing.T, fresh freshDB) {
 		want []int64
 	}{
 		{"window", LogQuery{Since: at(2), Until: at(6)}, []int64{6, 4, 1}},
+		{"window with a search", LogQuery{Since: at(2), Until: at(6), Search: "service:ssh"}, []int64{6, 4, 1}},
 		{"since", LogQuery{Since: at(8)}, []int64{5, 3}},
 		{"until", LogQuery{Until: at(2)}, []int64{2}},
 		{"one row", LogQuery{Since: at(9), Until: at(10)}, []int64{3}},

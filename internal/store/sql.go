@@ -276,27 +276,34 @@ func (d *dialect) record(r event.Record) event.Record {
 const logColumns = `id, timestamp, decky, service, event_type, severity, attacker_ip, fields, msg, raw_line`
 
 // logWhere is the WHERE clause (empty or with a leading space) and its
-// arguments for the search, time window and AfterID of q.
-func (s *SQL) logWhere(q LogQuery) (string, []any, error) {
+// arguments for the search, time window and AfterID of q; page says the
+// rows are read in id order (a page), not counted.
+func (s *SQL) logWhere(q LogQuery, page bool) (string, []any, error) {
 	terms, err := parseSearch(q.Search)
 	if err != nil {
 		return "", nil, err
 	}
 	conds, args := compileSearch(s.d, terms)
+	searched := len(conds) > 0
 	if tc, targs := s.timeConds(q); len(tc) > 0 {
-		// The window's own ids bound it as well: pages scan ids
-		// backwards, and service: or decky: searches read their (service,
-		// id) or (decky, id) index, so without the bound a window holding
-		// few logs (a quiet day at a million logs) walked every id or every
-		// row of the service: 200–400 ms. The bound drops no row of the
-		// window, whatever the order of timestamps and ids. (id + 0:
-		// SQLite answers MIN(id) by walking ids until one is in the window,
-		// the very walk this avoids; an expression makes it read the
-		// window's index range.)
-		w := " WHERE " + strings.Join(tc, " AND ")
-		conds = append(append(conds, tc...),
-			"id BETWEEN (SELECT MIN(id + 0) FROM logs"+w+") AND (SELECT MAX(id + 0) FROM logs"+w+")")
-		args = append(append(append(args, targs...), targs...), targs...)
+		conds, args = append(conds, tc...), append(args, targs...)
+		// The window's own ids bound it as well where a plan would read
+		// by id: a page scans ids backwards, and a service: or decky:
+		// search reads its (service, id) or (decky, id) index, so without
+		// the bound a window holding few logs (a quiet day at a million
+		// logs) walked every id or every row of the service: 200–400 ms.
+		// The bound drops no row of the window, whatever the order of
+		// timestamps and ids. It costs two reads of the window's
+		// timestamp index range, so it is left out where that range is
+		// the plan already (an unfiltered count or histogram) and where
+		// AfterID bounds the ids (a live stream's polls). (id + 0: SQLite
+		// answers MIN(id) by walking ids until one is in the window, the
+		// very walk this avoids; an expression makes it read the range.)
+		if q.AfterID == 0 && (page || searched) {
+			w := " WHERE " + strings.Join(tc, " AND ")
+			conds = append(conds, "id BETWEEN (SELECT MIN(id + 0) FROM logs"+w+") AND (SELECT MAX(id + 0) FROM logs"+w+")")
+			args = append(append(args, targs...), targs...)
+		}
 	}
 	if q.AfterID > 0 {
 		conds, args = append(conds, "id > ?"), append(args, q.AfterID)
@@ -325,7 +332,11 @@ func where(conds []string) string {
 // Logs implements Repository. The count and the page come from one read
 // transaction, so they agree with each other while ingest goes on.
 func (s *SQL) Logs(ctx context.Context, q LogQuery) (Page[Log], error) {
-	where, args, err := s.logWhere(q)
+	where, args, err := s.logWhere(q, false)
+	if err != nil {
+		return Page[Log]{}, err
+	}
+	pageWhere, pageArgs, err := s.logWhere(q, true)
 	if err != nil {
 		return Page[Log]{}, err
 	}
@@ -341,8 +352,8 @@ func (s *SQL) Logs(ctx context.Context, q LogQuery) (Page[Log], error) {
 				return err
 			}
 		}
-		p.Data, err = s.queryLogs(ctx, tx, "SELECT "+logColumns+" FROM logs"+where+order+" LIMIT ? OFFSET ?",
-			append(args, p.Limit, p.Offset)...)
+		p.Data, err = s.queryLogs(ctx, tx, "SELECT "+logColumns+" FROM logs"+pageWhere+order+" LIMIT ? OFFSET ?",
+			append(pageArgs, p.Limit, p.Offset)...)
 		return err
 	})
 	if err != nil {
@@ -353,7 +364,7 @@ func (s *SQL) Logs(ctx context.Context, q LogQuery) (Page[Log], error) {
 
 // CountLogs implements Repository.
 func (s *SQL) CountLogs(ctx context.Context, q LogQuery) (int64, error) {
-	where, args, err := s.logWhere(q)
+	where, args, err := s.logWhere(q, false)
 	if err != nil {
 		return 0, err
 	}
@@ -436,7 +447,7 @@ func (s *SQL) Histogram(ctx context.Context, q LogQuery, interval time.Duration)
 		return nil, fmt.Errorf("%w: histogram interval %v: want whole seconds, at least a minute", ErrBadQuery, interval)
 	}
 	window := LogQuery{Search: q.Search, Since: q.Since, Until: q.Until}
-	where, args, err := s.logWhere(window)
+	where, args, err := s.logWhere(window, false)
 	if err != nil {
 		return nil, err
 	}

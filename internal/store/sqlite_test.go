@@ -117,7 +117,7 @@ func TestHistogramWaysAgree(t *testing.T) {
 	for _, iv := range []time.Duration{time.Minute, 90 * time.Second, 15 * time.Minute, 7 * time.Hour, 24 * time.Hour} {
 		for _, w := range []LogQuery{{}, {Since: t0.Add(time.Hour)}, {Until: t0.Add(50 * time.Hour)},
 			{Since: t0.Add(3*time.Hour + time.Second), Until: t0.Add(5*time.Hour + time.Second)}, {Since: t0.Add(999 * time.Hour)}} {
-			where, args, err := s.logWhere(w)
+			where, args, err := s.logWhere(w, false)
 			if err != nil {
 				t.Fatal(err)
 			}
