@@ -88,7 +88,7 @@ func apiError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, local.ErrNoDecky):
+	case errors.Is(err, fleet.ErrNoDecky):
 		return fmt.Errorf("%w: %w", api.ErrUnknownDecky, err)
 	case errors.Is(err, fleet.ErrInterval), errors.Is(err, mutate.ErrNoChoice), errors.Is(err, local.ErrStopped):
 		return fmt.Errorf("%w: %w", api.ErrInvalid, err)

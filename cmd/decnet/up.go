@@ -173,7 +173,7 @@ func runUp(ctx context.Context, out io.Writer, o upOptions, fromFlags bool) erro
 
 // printFleet prints the fleet table: where each decky is and where each
 // of its services listens.
-func printFleet(w io.Writer, ds []local.Decky) {
+func printFleet(w io.Writer, ds []fleet.Deployed) {
 	noun := "deckies"
 	if len(ds) == 1 {
 		noun = "decky"

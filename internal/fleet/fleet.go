@@ -41,6 +41,9 @@ type Decky struct {
 	MutateInterval int `json:"mutate_interval,omitempty"`
 	// LastMutated is set by the runtime when it deploys or mutates the decky.
 	LastMutated time.Time `json:"last_mutated,omitzero"`
+	// MAC is the decky's hardware address where the runtime gives it one
+	// (docker on macvlan): set at deploy, kept across mutations.
+	MAC string `json:"mac,omitempty"`
 }
 
 // Custom is a bring-your-own service from a [custom-<name>] section: a

@@ -26,26 +26,23 @@ import (
 	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/fleet"
-	"decnet/internal/runtime/local"
 	"decnet/internal/service"
 )
 
 // Runtime is the running fleet the engine mutates. Errors about a decky it
-// does not have wrap local.ErrNoDecky.
+// does not have wrap fleet.ErrNoDecky.
 type Runtime interface {
 	// Deckies returns a snapshot of the deckies, in fleet order.
-	Deckies() []local.Decky
+	Deckies() []fleet.Deployed
 	// Replace makes services the decky's service set and sets its
 	// LastMutated, or leaves it as it was and fails.
 	Replace(ctx context.Context, name string, services []string) error
 	// SetMutateInterval sets a decky's interval: minutes > 0, 0 for the
-	// fleet default, local.NeverMutate for never.
+	// fleet default, fleet.NeverMutate for never.
 	SetMutateInterval(name string, minutes int) error
 	GlobalMutateInterval() int
 	SetGlobalMutateInterval(minutes int) error
 }
-
-var _ Runtime = (*local.Fleet)(nil)
 
 // State is where the engine keeps the intervals set at run time;
 // store.Repository provides it. State fails with an error wrapping
@@ -149,7 +146,7 @@ func New(ctx context.Context, rt Runtime, opts Options) (*Engine, error) {
 		}
 		err := rt.SetMutateInterval(name, runtimeMinutes(minutes))
 		switch {
-		case errors.Is(err, local.ErrNoDecky):
+		case errors.Is(err, fleet.ErrNoDecky):
 			opts.Log.Info("mutator: dropping the stored interval of a decky no longer deployed", "decky", name)
 			continue
 		case err != nil:
@@ -162,7 +159,7 @@ func New(ctx context.Context, rt Runtime, opts Options) (*Engine, error) {
 
 // Mutate gives decky name a new service set now, whatever its interval,
 // and emits a mutation event. Errors about an unknown decky wrap
-// local.ErrNoDecky; a decky that has no other set to take, ErrNoChoice.
+// fleet.ErrNoDecky; a decky that has no other set to take, ErrNoChoice.
 func (e *Engine) Mutate(ctx context.Context, name string) error {
 	lock := e.lock(name)
 	lock.Lock()
@@ -182,7 +179,7 @@ func (e *Engine) Mutate(ctx context.Context, name string) error {
 	return err
 }
 
-func (e *Engine) mutate(ctx context.Context, d local.Decky) error {
+func (e *Engine) mutate(ctx context.Context, d fleet.Deployed) error {
 	pool, err := Pool(d.Archetype)
 	if err != nil {
 		return fmt.Errorf("mutate decky %s: %w", d.Name, err)
@@ -219,13 +216,13 @@ func (e *Engine) lock(name string) *sync.Mutex {
 	return m
 }
 
-func (e *Engine) decky(name string) (local.Decky, error) {
+func (e *Engine) decky(name string) (fleet.Deployed, error) {
 	for _, d := range e.rt.Deckies() {
 		if d.Name == name {
 			return d, nil
 		}
 	}
-	return local.Decky{}, fmt.Errorf("%w %q", local.ErrNoDecky, name)
+	return fleet.Deployed{}, fmt.Errorf("%w %q", fleet.ErrNoDecky, name)
 }
 
 func jsonList(s []string) string {
@@ -353,7 +350,7 @@ func (e *Engine) SetInterval(ctx context.Context, name string, minutes *int) err
 	if err := e.save(ctx, rec); err != nil {
 		prev := d.MutateInterval
 		if d.MutateOff {
-			prev = local.NeverMutate
+			prev = fleet.NeverMutate
 		}
 		return errors.Join(err, e.rt.SetMutateInterval(name, prev))
 	}
@@ -396,7 +393,7 @@ func checkMinutes(m int) error {
 // runtimeMinutes turns a stored interval (nil: never) into the runtime's.
 func runtimeMinutes(m *int) int {
 	if m == nil {
-		return local.NeverMutate
+		return fleet.NeverMutate
 	}
 	return *m
 }

@@ -13,7 +13,6 @@ import (
 
 	"decnet/internal/archetype"
 	"decnet/internal/fleet"
-	"decnet/internal/runtime/local"
 	"decnet/internal/service"
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/redis"
@@ -25,7 +24,7 @@ import (
 // fakeRuntime is a fleet in memory; failReplace makes Replace fail.
 type fakeRuntime struct {
 	mu          sync.Mutex
-	deckies     []local.Decky
+	deckies     []fleet.Deployed
 	global      int
 	failReplace error
 	replaced    [][]string
@@ -33,7 +32,7 @@ type fakeRuntime struct {
 
 var _ Runtime = (*fakeRuntime)(nil)
 
-func (r *fakeRuntime) Deckies() []local.Decky {
+func (r *fakeRuntime) Deckies() []fleet.Deployed {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := slices.Clone(r.deckies)
@@ -43,13 +42,13 @@ func (r *fakeRuntime) Deckies() []local.Decky {
 	return out
 }
 
-func (r *fakeRuntime) find(name string) (*local.Decky, error) {
+func (r *fakeRuntime) find(name string) (*fleet.Deployed, error) {
 	for i := range r.deckies {
 		if r.deckies[i].Name == name {
 			return &r.deckies[i], nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q", local.ErrNoDecky, name)
+	return nil, fmt.Errorf("%w %q", fleet.ErrNoDecky, name)
 }
 
 func (r *fakeRuntime) Replace(_ context.Context, name string, services []string) error {
@@ -74,7 +73,7 @@ func (r *fakeRuntime) SetMutateInterval(name string, minutes int) error {
 	if err != nil {
 		return err
 	}
-	d.MutateOff, d.MutateInterval = minutes == local.NeverMutate, max(minutes, 0)
+	d.MutateOff, d.MutateInterval = minutes == fleet.NeverMutate, max(minutes, 0)
 	return nil
 }
 
@@ -91,8 +90,8 @@ func (r *fakeRuntime) SetGlobalMutateInterval(minutes int) error {
 	return nil
 }
 
-func fakeDecky(name, arch string, services ...string) local.Decky {
-	return local.Decky{Decky: fleet.Decky{Name: name, Archetype: arch, Services: services}}
+func fakeDecky(name, arch string, services ...string) fleet.Deployed {
+	return fleet.Deployed{Decky: fleet.Decky{Name: name, Archetype: arch, Services: services}}
 }
 
 // memState is a State in memory; fail makes SetState fail.
@@ -224,7 +223,7 @@ func TestChooseDrawsEverySet(t *testing.T) {
 }
 
 func TestMutateFollowsTheArchetype(t *testing.T) {
-	rt := &fakeRuntime{deckies: []local.Decky{
+	rt := &fakeRuntime{deckies: []fleet.Deployed{
 		fakeDecky("web", "linux-server", "ssh"),
 		fakeDecky("free", "", "ssh"),
 		fakeDecky("lone", "deaddeck", "ssh"),
@@ -253,7 +252,7 @@ func TestMutateFollowsTheArchetype(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNoChoice", name, err)
 		}
 	}
-	if err := e.Mutate(ctx, "nope"); !errors.Is(err, local.ErrNoDecky) {
+	if err := e.Mutate(ctx, "nope"); !errors.Is(err, fleet.ErrNoDecky) {
 		t.Errorf("unknown decky: %v", err)
 	}
 
@@ -275,7 +274,7 @@ func TestMutateFollowsTheArchetype(t *testing.T) {
 }
 
 func TestMutateReportsAFailedReplace(t *testing.T) {
-	rt := &fakeRuntime{deckies: []local.Decky{fakeDecky("web", "linux-server", "ssh")}, failReplace: errors.New("port taken")}
+	rt := &fakeRuntime{deckies: []fleet.Deployed{fakeDecky("web", "linux-server", "ssh")}, failReplace: errors.New("port taken")}
 	var col testutil.Events
 	e := newEngine(t, rt, Options{Emit: &col})
 	if err := e.Mutate(context.Background(), "web"); err == nil || err.Error() != "mutate decky web: port taken" {
@@ -288,11 +287,11 @@ func TestMutateReportsAFailedReplace(t *testing.T) {
 
 func TestDue(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d local.Decky, last time.Time, own int, off bool) local.Decky {
+	at := func(d fleet.Deployed, last time.Time, own int, off bool) fleet.Deployed {
 		d.LastMutated, d.MutateInterval, d.MutateOff = last, own, off
 		return d
 	}
-	rt := &fakeRuntime{global: 30, deckies: []local.Decky{
+	rt := &fakeRuntime{global: 30, deckies: []fleet.Deployed{
 		at(fakeDecky("own10", "linux-server", "ssh"), t0, 10, false),
 		at(fakeDecky("default", "linux-server", "ssh"), t0, 0, false),
 		at(fakeDecky("off", "linux-server", "ssh"), t0, 0, true),
@@ -325,7 +324,7 @@ func TestDueWaitsAfterAFailure(t *testing.T) {
 	now := t0.Add(time.Hour)
 	d := fakeDecky("web", "linux-server", "ssh")
 	d.LastMutated, d.MutateInterval = t0, 10
-	rt := &fakeRuntime{deckies: []local.Decky{d}, failReplace: errors.New("port taken")}
+	rt := &fakeRuntime{deckies: []fleet.Deployed{d}, failReplace: errors.New("port taken")}
 	e := newEngine(t, rt, Options{Now: func() time.Time { return now }})
 	if got := e.Due(now); !slices.Equal(got, []string{"web"}) {
 		t.Fatalf("due %v", got)
@@ -346,7 +345,7 @@ func TestDueWaitsAfterAFailure(t *testing.T) {
 func TestRunMutatesDueDeckies(t *testing.T) {
 	d := fakeDecky("web", "linux-server", "ssh")
 	d.LastMutated = time.Now().Add(-time.Hour)
-	rt := &fakeRuntime{global: 30, deckies: []local.Decky{d, fakeDecky("fresh", "linux-server", "ssh")}}
+	rt := &fakeRuntime{global: 30, deckies: []fleet.Deployed{d, fakeDecky("fresh", "linux-server", "ssh")}}
 	rt.deckies[1].LastMutated = time.Now()
 	var col testutil.Events
 	e := newEngine(t, rt, Options{Emit: &col, Every: 5 * time.Millisecond})
@@ -372,7 +371,7 @@ func TestIntervalsPersistAcrossRestarts(t *testing.T) {
 	fresh := func() *fakeRuntime {
 		a, b, c := fakeDecky("a", "", "ssh"), fakeDecky("b", "", "ssh"), fakeDecky("c", "", "ssh")
 		c.MutateInterval = 45 // from the fleet file
-		return &fakeRuntime{global: 30, deckies: []local.Decky{a, b, c}}
+		return &fakeRuntime{global: 30, deckies: []fleet.Deployed{a, b, c}}
 	}
 	rt := fresh()
 	e := newEngine(t, rt, Options{State: st})
@@ -385,7 +384,7 @@ func TestIntervalsPersistAcrossRestarts(t *testing.T) {
 	if err := e.SetGlobalInterval(ctx, 1440); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.SetInterval(ctx, "nope", new(5)); !errors.Is(err, local.ErrNoDecky) {
+	if err := e.SetInterval(ctx, "nope", new(5)); !errors.Is(err, fleet.ErrNoDecky) {
 		t.Errorf("unknown decky: %v", err)
 	}
 	for _, bad := range []int{-1, fleet.MaxInterval + 1} {
@@ -430,7 +429,7 @@ func TestIntervalUnchangedWhenStoringFails(t *testing.T) {
 	st := &memState{fail: errors.New("disk full")}
 	d := fakeDecky("a", "", "ssh")
 	d.MutateInterval = 45
-	rt := &fakeRuntime{global: 30, deckies: []local.Decky{d}}
+	rt := &fakeRuntime{global: 30, deckies: []fleet.Deployed{d}}
 	e := newEngine(t, rt, Options{State: st})
 	ctx := context.Background()
 	if err := e.SetInterval(ctx, "a", nil); err == nil {
@@ -455,7 +454,7 @@ func TestNewRefusesABadStore(t *testing.T) {
 		{"too long", &memState{m: map[string][]byte{StateKey: []byte(`{"global":999999999}`)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := &fakeRuntime{deckies: []local.Decky{fakeDecky("a", "", "ssh")}}
+			rt := &fakeRuntime{deckies: []fleet.Deployed{fakeDecky("a", "", "ssh")}}
 			if _, err := New(context.Background(), rt, Options{State: tc.st}); err == nil {
 				t.Fatal("no error")
 			}

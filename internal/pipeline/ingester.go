@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"decnet/internal/event"
+	"decnet/internal/flock"
 	"decnet/internal/store"
 )
 
@@ -208,21 +209,18 @@ func (g *Ingester) drain(cp checkpoint) {
 // retryDelay is the pause after a failed store or lock operation.
 const retryDelay = time.Second
 
-// errLocked: another ingester holds the file's lock.
-var errLocked = errors.New("another ingester is reading this file")
-
 // lock takes the lock file beside the ingest file (path + ".lock"), waiting
 // while another ingester holds it: two ingesters of one file, say in
 // "decnet up" and "decnet api", would store every line twice. The lock is
 // what makes the second one a standby.
 func (g *Ingester) lock(ctx context.Context) (release func(), ok bool) {
 	for {
-		release, err := lockFile(g.path + ".lock")
+		release, err := flock.TryLock(g.path + ".lock")
 		switch {
 		case err == nil:
 			g.update(func(s *Status) { s.Standby = false })
 			return release, true
-		case errors.Is(err, errLocked):
+		case errors.Is(err, flock.ErrLocked):
 			g.update(func(s *Status) { s.Standby = true })
 		case !errors.Is(err, os.ErrNotExist):
 			g.fail("lock ingest file", err)

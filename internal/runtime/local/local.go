@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/fleet"
+	rtinstance "decnet/internal/runtime/instance"
 	"decnet/internal/service"
 	"decnet/internal/service/custom"
 )
@@ -48,82 +48,8 @@ type Options struct {
 	Log  *slog.Logger
 }
 
-// Binding is one declared port of a service and the address serving it.
-type Binding struct {
-	Service string       `json:"service"`
-	Port    service.Port `json:"port"`
-	Addr    string       `json:"addr"` // ip:port actually bound
-}
-
-// BoundPort is the port actually bound: the declared one, or that plus
-// the offset when it was shifted.
-func (b Binding) BoundPort() int {
-	_, p, _ := net.SplitHostPort(b.Addr)
-	n, _ := strconv.Atoi(p) // Addr is always written by net.JoinHostPort
-	return n
-}
-
-// Shifted reports whether the bound port differs from the declared one.
-func (b Binding) Shifted() bool { return b.BoundPort() != b.Port.Number }
-
-// Decky is a running decky and its bindings.
-type Decky struct {
-	fleet.Decky
-	// MutateOff is set when mutation is switched off for this decky alone;
-	// its MutateInterval is then 0.
-	MutateOff bool      `json:"mutate_off,omitempty"`
-	Bindings  []Binding `json:"bindings"`
-}
-
-// TCPPorts maps each service of d that listens on TCP to the port it is
-// bound to: its first declared TCP port, after any shift. Services that
-// listen on UDP only are left out.
-func (d Decky) TCPPorts() map[string]int {
-	out := map[string]int{}
-	for _, b := range d.Bindings {
-		if _, seen := out[b.Service]; !seen && b.Port.Proto == service.TCP {
-			out[b.Service] = b.BoundPort()
-		}
-	}
-	return out
-}
-
-// EffectiveMutateInterval is the interval in force for d, in minutes,
-// given the fleet default global: 0 means it is never mutated on schedule.
-func (d Decky) EffectiveMutateInterval(global int) int {
-	switch {
-	case d.MutateOff:
-		return 0
-	case d.MutateInterval > 0:
-		return d.MutateInterval
-	}
-	return global
-}
-
-// clone copies everything a caller could change, so that snapshots handed
-// out never share memory with the running fleet.
-func (d Decky) clone() Decky {
-	d.Services = slices.Clone(d.Services)
-	d.Bindings = slices.Clone(d.Bindings)
-	if d.ServiceConfig != nil {
-		cfg := make(map[string]map[string]string, len(d.ServiceConfig))
-		for s, keys := range d.ServiceConfig {
-			cfg[s] = maps.Clone(keys)
-		}
-		d.ServiceConfig = cfg
-	}
-	return d
-}
-
-// ErrNoDecky is wrapped by every call naming a decky the fleet does not have.
-var ErrNoDecky = errors.New("no such decky")
-
 // ErrStopped is returned by changes asked of a fleet that Stop has stopped.
 var ErrStopped = errors.New("the fleet is stopped")
-
-// NeverMutate, given to SetMutateInterval, switches mutation off for one
-// decky whatever the fleet default.
-const NeverMutate = -1
 
 // Fleet is a running local fleet. It is the one record of what is deployed
 // while it runs: each decky's identity, services, bindings, mutation
@@ -151,7 +77,7 @@ type slot struct {
 	// change serialises Replace calls on this decky; it is held while the
 	// services change, which may wait for open sessions to close.
 	change sync.Mutex
-	d      Decky
+	d      fleet.Deployed
 	insts  []*instance // in the order of d.Services
 }
 
@@ -160,7 +86,7 @@ type instance struct {
 	decky, slug string
 	server      service.Server
 	ls          service.Listeners
-	binds       []Binding
+	binds       []fleet.Binding
 	// stop and done are set by serve.
 	stop context.CancelFunc
 	done chan struct{}
@@ -181,12 +107,12 @@ func Start(ctx context.Context, fl fleet.Fleet, opts Options) (*Fleet, error) {
 	var insts []*instance
 	closeAll := func() {
 		for _, in := range insts {
-			closeListeners(in.ls)
+			rtinstance.Close(in.ls)
 		}
 	}
 	now := time.Now()
 	for _, d := range fl.Deckies {
-		s := &slot{d: Decky{Decky: d}.clone()}
+		s := &slot{d: fleet.Deployed{Decky: d}.Clone()}
 		s.d.LastMutated = now
 		for _, slug := range d.Services {
 			in, err := f.prepare(s.d.Decky, slug)
@@ -218,7 +144,7 @@ func (f *Fleet) serve(in *instance) {
 	go func() {
 		defer f.wg.Done()
 		defer close(in.done)
-		defer closeListeners(in.ls)
+		defer rtinstance.Close(in.ls)
 		if err := in.server.Serve(ctx, in.ls); err != nil && ctx.Err() == nil {
 			f.opts.Log.Error("service stopped", "decky", in.decky, "service", in.slug, "err", err)
 		}
@@ -231,8 +157,8 @@ func halt(in *instance) {
 	<-in.done
 }
 
-func bindings(insts []*instance) []Binding {
-	var out []Binding
+func bindings(insts []*instance) []fleet.Binding {
+	var out []fleet.Binding
 	for _, in := range insts {
 		out = append(out, in.binds...)
 	}
@@ -250,7 +176,7 @@ func bindings(insts []*instance) []Binding {
 func (f *Fleet) Replace(ctx context.Context, name string, services []string) error {
 	s := f.byName[name]
 	if s == nil {
-		return fmt.Errorf("%w %q", ErrNoDecky, name)
+		return fmt.Errorf("%w %q", fleet.ErrNoDecky, name)
 	}
 	if len(services) == 0 {
 		return fmt.Errorf("decky %s: no services", name)
@@ -312,7 +238,7 @@ func (f *Fleet) prepareAll(d fleet.Decky, services []string, byslug map[string]*
 		in, err := f.prepare(d, slug)
 		if err != nil {
 			for _, in := range added {
-				closeListeners(in.ls)
+				rtinstance.Close(in.ls)
 			}
 			return nil, err
 		}
@@ -331,7 +257,7 @@ func (f *Fleet) commit(s *slot, order []string, byslug map[string]*instance, add
 	defer f.mu.Unlock()
 	if f.stopped {
 		for _, in := range added {
-			closeListeners(in.ls)
+			rtinstance.Close(in.ls)
 		}
 		return ErrStopped
 	}
@@ -358,14 +284,14 @@ func (f *Fleet) commit(s *slot, order []string, byslug map[string]*instance, add
 func (f *Fleet) SetMutateInterval(name string, minutes int) error {
 	s := f.byName[name]
 	if s == nil {
-		return fmt.Errorf("%w %q", ErrNoDecky, name)
+		return fmt.Errorf("%w %q", fleet.ErrNoDecky, name)
 	}
-	if minutes < NeverMutate {
+	if minutes < fleet.NeverMutate {
 		return fmt.Errorf("decky %s: mutate interval %d: want minutes, 0 for the fleet default or NeverMutate", name, minutes)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s.d.MutateOff = minutes == NeverMutate
+	s.d.MutateOff = minutes == fleet.NeverMutate
 	s.d.MutateInterval = max(minutes, 0)
 	return nil
 }
@@ -408,68 +334,41 @@ func (f *Fleet) prepare(d fleet.Decky, slug string) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
 	}
-	info := svc.Info()
 	in := &instance{decky: d.Name, slug: slug}
-	persona, err := service.NewPersona(info, d.ServiceConfig[slug])
-	if err != nil {
-		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
+	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(),
+		DataDir: filepath.Join(f.opts.DataDir, d.Name, slug)}
+	if in.server, err = rtinstance.Build(svc, host, d.ServiceConfig[slug], f.opts.Emit, f.opts.Log); err != nil {
+		return nil, err
 	}
-	opts := f.opts
-	dir := filepath.Join(opts.DataDir, d.Name, slug)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("decky %s: service %s data dir: %w", d.Name, slug, err)
-	}
-	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(), DataDir: dir}
-	in.server, err = svc.New(service.Config{
-		Host: host, Persona: persona,
-		Emit: stamp(opts.Emit, d.Name, slug),
-		Log:  opts.Log.With("decky", d.Name, "service", slug),
+	ports := svc.Info().Ports
+	in.ls, err = rtinstance.Listen(ports, d.IP.String(), func(p service.Port) int {
+		if p.Number < f.floor {
+			return p.Number + f.opts.PortOffset
+		}
+		return p.Number
 	})
-	if err != nil {
-		return nil, fmt.Errorf("decky %s: service %s: %w", d.Name, slug, err)
+	if be, ok := errors.AsType[*rtinstance.BindError](err); ok {
+		return nil, bindError(d.Name, slug, be)
+	} else if err != nil {
+		return nil, err
 	}
-	in.ls = service.Listeners{TCP: map[int]net.Listener{}, UDP: map[int]net.PacketConn{}}
-	for _, p := range info.Ports {
-		port := p.Number
-		if port < f.floor {
-			port += opts.PortOffset
+	for _, p := range ports {
+		var addr net.Addr
+		if p.Proto == service.UDP {
+			addr = in.ls.UDP[p.Number].LocalAddr()
+		} else {
+			addr = in.ls.TCP[p.Number].Addr()
 		}
-		addr := net.JoinHostPort(d.IP.String(), strconv.Itoa(port))
-		if err := bind(&in.ls, p, addr); err != nil {
-			closeListeners(in.ls)
-			return nil, bindError(d.Name, slug, p, port, addr, err)
-		}
-		in.binds = append(in.binds, Binding{Service: slug, Port: p, Addr: addr})
+		in.binds = append(in.binds, fleet.Binding{Service: slug, Port: p, Addr: addr.String()})
 	}
 	return in, nil
 }
 
-// listenConfig turns TCP keepalive off: Go's default 15 s probes are a tell
-// (sshd leaves the kernel default of two hours).
-var listenConfig = net.ListenConfig{KeepAlive: -1}
-
-func bind(ls *service.Listeners, p service.Port, addr string) error {
-	switch p.Proto {
-	case service.UDP:
-		pc, err := listenConfig.ListenPacket(context.Background(), "udp", addr)
-		if err != nil {
-			return err
-		}
-		ls.UDP[p.Number] = pc
-	default:
-		ln, err := listenConfig.Listen(context.Background(), "tcp", addr)
-		if err != nil {
-			return err
-		}
-		ls.TCP[p.Number] = ln
-	}
-	return nil
-}
-
-func bindError(decky, slug string, p service.Port, bound int, addr string, err error) error {
+func bindError(decky, slug string, be *rtinstance.BindError) error {
 	var fix string
+	p, err := be.Port, be.Err
 	switch {
-	case errors.Is(err, syscall.EADDRINUSE) && bound == p.Number && p.Number < 1024:
+	case errors.Is(err, syscall.EADDRINUSE) && be.Bound == p.Number && p.Number < 1024:
 		// Typically the host's own sshd or web server: a listener on
 		// 0.0.0.0 holds the port on every address, loopback aliases too.
 		fix = fmt.Sprintf("another process listens on port %d (a listener on 0.0.0.0 holds it on every address, e.g. the host's own server): stop it, or run with --shift-ports to serve ports below 1024 at --port-offset", p.Number)
@@ -482,37 +381,17 @@ func bindError(decky, slug string, p service.Port, bound int, addr string, err e
 	default:
 		fix = "check the address and port"
 	}
-	return fmt.Errorf("decky %s: service %s cannot bind %s/%s (declared port %d): %w; fix: %s", decky, slug, addr, p.Proto, p.Number, err, fix)
-}
-
-func closeListeners(ls service.Listeners) {
-	for _, l := range ls.TCP {
-		l.Close()
-	}
-	for _, c := range ls.UDP {
-		c.Close()
-	}
-}
-
-// stamp fills in what the runtime knows of every event of one service.
-func stamp(next event.Emitter, decky, slug string) event.Emitter {
-	return event.EmitterFunc(func(e event.Event) {
-		if e.Time.IsZero() {
-			e.Time = time.Now()
-		}
-		e.Decky, e.Service = decky, slug
-		next.Emit(e)
-	})
+	return fmt.Errorf("decky %s: service %s %w; fix: %s", decky, slug, be, fix)
 }
 
 // Deckies returns a snapshot of the running deckies and their bindings,
 // in fleet order; it shares no memory with the fleet.
-func (f *Fleet) Deckies() []Decky {
+func (f *Fleet) Deckies() []fleet.Deployed {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Decky, len(f.order))
+	out := make([]fleet.Deployed, len(f.order))
 	for i, s := range f.order {
-		out[i] = s.d.clone()
+		out[i] = s.d.Clone()
 	}
 	return out
 }

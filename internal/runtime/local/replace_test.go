@@ -176,7 +176,7 @@ func TestReplaceRefuses(t *testing.T) {
 		is          error
 		says        string
 	}{
-		{"unknown decky", "nope", []string{"zz-echo"}, ErrNoDecky, `"nope"`},
+		{"unknown decky", "nope", []string{"zz-echo"}, fleet.ErrNoDecky, `"nope"`},
 		{"unknown service", "m3", []string{"zz-echo", "zz-none"}, service.ErrUnknown, "zz-none"},
 		{"twice", "m3", []string{"zz-alpha", "zz-alpha"}, nil, "listed twice"},
 		{"empty", "m3", nil, nil, "no services"},
@@ -229,7 +229,7 @@ func TestMutateIntervals(t *testing.T) {
 	}{
 		{"fleet default", 0, 30, false, 0, false, 30, 0},
 		{"own interval", 45, 30, false, 45, false, 45, 45},
-		{"never", NeverMutate, 30, false, 0, true, 0, 0},
+		{"never", fleet.NeverMutate, 30, false, 0, true, 0, 0},
 		{"back to default", 0, 30, false, 0, false, 30, 0},
 		{"below never", -2, 30, true, 0, false, 30, 0},
 	} {
@@ -253,7 +253,7 @@ func TestMutateIntervals(t *testing.T) {
 			}
 		})
 	}
-	if err := f.SetMutateInterval("nope", 5); !errors.Is(err, ErrNoDecky) {
+	if err := f.SetMutateInterval("nope", 5); !errors.Is(err, fleet.ErrNoDecky) {
 		t.Errorf("unknown decky: %v", err)
 	}
 	if err := f.SetGlobalMutateInterval(-1); err == nil {

@@ -26,8 +26,18 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	return NewServer(cfg)
 }
 
+// Fragment implements service.Composer: the site keeps its install date in
+// its data directory, so the pages an attacker saw stay the same across
+// container restarts.
+func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
+	f := service.DefaultFragment("http", h, keys)
+	f.Data = true
+	return f
+}
+
 var (
 	_ service.Service   = Service{}
+	_ service.Composer  = Service{}
 	_ service.Server    = (*Server)(nil)
 	_ service.Validator = (*Persona)(nil)
 )

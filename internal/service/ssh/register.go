@@ -84,6 +84,20 @@ func (Service) Info() service.Info {
 	}
 }
 
+// Fragment implements service.Composer: host keys, the fake filesystem and
+// captured files live in the data directory (a host key that changed on
+// every restart would be a tell), and the shell's sessions need more room
+// than the default.
+func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
+	f := service.DefaultFragment("ssh", h, keys)
+	f.Data = true
+	f.MemoryMB, f.Pids = 256, 256
+	return f
+}
+
 func init() { service.Register(Service{}) }
 
-var _ service.Service = Service{}
+var (
+	_ service.Service  = Service{}
+	_ service.Composer = Service{}
+)
