@@ -208,7 +208,18 @@ func (d *daemon) serve(ctx context.Context, out io.Writer, fleet api.FleetContro
 	hs.RegisterOnShutdown(srv.CloseStreams)
 	apiErr := make(chan error, 1)
 	go func() { apiErr <- hs.Serve(d.ln) }()
-	ready("http://"+d.ln.Addr().String(), admin)
+	url := "http://" + d.ln.Addr().String()
+	workers := []string{"api"}
+	for _, c := range d.checks {
+		workers = append(workers, c.Name)
+	}
+	unregister, rerr := registerDaemon(d.opts.dataDir, url, workers)
+	if rerr != nil {
+		d.log.Warn("status will not show this process", "err", rerr)
+		unregister = func() {}
+	}
+	defer unregister()
+	ready(url, admin)
 
 	select {
 	case <-ctx.Done():

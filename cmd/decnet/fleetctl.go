@@ -4,28 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"decnet/internal/api"
 	"decnet/internal/fleet"
 	"decnet/internal/mutate"
+	"decnet/internal/runtime/docker"
 	"decnet/internal/runtime/local"
 )
 
-// localFleet is the local runtime as the API steers it: the running fleet
-// is the record of what is deployed, the mutation engine changes it.
-type localFleet struct {
-	fleet  *local.Fleet
+// Interface guards: both runtimes are what the mutator changes.
+var (
+	_ mutate.Runtime = (*local.Fleet)(nil)
+	_ mutate.Runtime = (*docker.Runtime)(nil)
+)
+
+// fleetControl is a runtime as the API steers it: the runtime is the
+// record of what is deployed, the mutation engine changes it, and deploy
+// (nil: not supported) adds the deckies of an INI document.
+type fleetControl struct {
+	rt     mutate.Runtime
 	engine *mutate.Engine
+	deploy func(ctx context.Context, ini string) error
 }
 
-var _ api.FleetControl = (*localFleet)(nil)
+var _ api.FleetControl = (*fleetControl)(nil)
 
 // Deckies implements api.FleetControl. A decky's own interval is shown as
 // a number of minutes, 0 when it is never mutated, and nil when it follows
 // the fleet's global interval.
-func (f *localFleet) Deckies() []api.Decky {
-	ds := f.fleet.Deckies()
+func (f *fleetControl) Deckies() []api.Decky {
+	ds := f.rt.Deckies()
 	out := make([]api.Decky, len(ds))
 	for i, d := range ds {
 		var interval *int
@@ -43,8 +54,8 @@ func (f *localFleet) Deckies() []api.Decky {
 			Name: d.Name, IP: d.IP.String(), Hostname: d.Hostname, Distro: d.Distro, Archetype: d.Archetype,
 			OS: d.OS, Services: d.Services, ServiceConfig: d.ServiceConfig, Ports: d.TCPPorts(),
 			MutateInterval: interval, LastMutated: last,
-			// Every decky of a local fleet serves while the fleet runs:
-			// Start fails unless all of them bind.
+			// A local fleet serves all its deckies or fails to start; a
+			// docker deployment returns only once every container runs.
 			Active: true,
 		}
 	}
@@ -52,13 +63,13 @@ func (f *localFleet) Deckies() []api.Decky {
 }
 
 // Mutate implements api.FleetControl.
-func (f *localFleet) Mutate(ctx context.Context, name string) error {
+func (f *fleetControl) Mutate(ctx context.Context, name string) error {
 	return apiError(f.engine.Mutate(ctx, name))
 }
 
 // SetMutateInterval implements api.FleetControl: nil is the global
 // interval, 0 never, as Deckies shows them.
-func (f *localFleet) SetMutateInterval(ctx context.Context, name string, minutes *int) error {
+func (f *fleetControl) SetMutateInterval(ctx context.Context, name string, minutes *int) error {
 	var engine *int // the engine's nil is never, its 0 the global interval
 	switch {
 	case minutes == nil:
@@ -70,17 +81,58 @@ func (f *localFleet) SetMutateInterval(ctx context.Context, name string, minutes
 }
 
 // GlobalMutateInterval implements api.FleetControl.
-func (f *localFleet) GlobalMutateInterval() int { return f.engine.GlobalInterval() }
+func (f *fleetControl) GlobalMutateInterval() int { return f.engine.GlobalInterval() }
 
 // SetGlobalMutateInterval implements api.FleetControl.
-func (f *localFleet) SetGlobalMutateInterval(ctx context.Context, minutes int) error {
+func (f *fleetControl) SetGlobalMutateInterval(ctx context.Context, minutes int) error {
 	return apiError(f.engine.SetGlobalInterval(ctx, minutes))
 }
 
-// Deploy implements api.FleetControl: a local fleet is the one `decnet up`
-// was started with.
-func (f *localFleet) Deploy(context.Context, string) error {
-	return fmt.Errorf("deploy: the local runtime runs the fleet it was started with (restart decnet up with --config): %w", api.ErrNotSupported)
+// Deploy implements api.FleetControl.
+func (f *fleetControl) Deploy(ctx context.Context, ini string) error {
+	if f.deploy == nil {
+		return fmt.Errorf("deploy: the local runtime runs the fleet it was started with (restart decnet up with --config): %w", api.ErrNotSupported)
+	}
+	return apiError(f.deploy(ctx, ini))
+}
+
+// deployINI adds the deckies of an INI document to the docker deployment,
+// replacing those of the same name, on the deployment's LAN.
+func deployINI(ctx context.Context, rt *docker.Runtime, ini string) error {
+	net, err := rt.Network()
+	if err != nil {
+		return err
+	}
+	add, err := fleet.LoadINI(strings.NewReader(ini), "deploy", time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	current := rt.Deckies()
+	next := fleet.Fleet{Customs: add.Customs}
+	reserved := []fleet.Decky{}
+	for _, d := range current {
+		replaced := false
+		for _, a := range add.Deckies {
+			replaced = replaced || a.Name == d.Name
+		}
+		if !replaced {
+			reserved = append(reserved, d.Decky)
+		}
+	}
+	next.Deckies = append(reserved, add.Deckies...)
+	next.General.Net, next.General.Gateway, next.General.Interface = net.Subnet, net.Gateway, net.Parent
+	next.General.MutateInterval = rt.GlobalMutateInterval()
+	alloc, err := fleet.NewAllocator(net.Subnet, netip.Addr{}, net.Gateway, net.HostIP)
+	if err != nil {
+		return err
+	}
+	if err := fleet.AssignIPs(&next, alloc); err != nil {
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	if len(next.Deckies) > fleet.MaxDeckies {
+		return fmt.Errorf("%w: %d deckies, at most %d", api.ErrInvalid, len(next.Deckies), fleet.MaxDeckies)
+	}
+	return rt.Deploy(ctx, next, docker.DeployOptions{Network: net})
 }
 
 // apiError adds to err the api error its kind maps to, keeping its text.

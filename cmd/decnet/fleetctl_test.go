@@ -55,7 +55,7 @@ func TestLocalFleetControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc := &localFleet{fleet: running, engine: engine}
+	fc := &fleetControl{rt: running, engine: engine}
 
 	// Ports are what a client dials: ssh's 22 shifted by the offset,
 	// redis's 6379 as declared.

@@ -17,8 +17,8 @@ import (
 )
 
 // FileEmitter appends each event as one JSON line (an event.Record) to the
-// ingest file. Every Emit is one write(2) on an O_APPEND descriptor with no
-// user-space buffer: once Emit returns, the event is in the kernel's page
+// ingest file. Every Emit or Append is one write(2) on an O_APPEND descriptor
+// with no user-space buffer: once it returns, the event is in the kernel's page
 // cache and survives the process being killed, and lines from several
 // processes appending to the same file never interleave.
 type FileEmitter struct {
@@ -67,26 +67,35 @@ func (e *FileEmitter) open() error {
 // of on its next poll.
 func (e *FileEmitter) Notify() <-chan struct{} { return e.notify }
 
-// Emit implements event.Emitter. A zero Time is set to now.
+// Emit implements event.Emitter. A zero Time is set to now. A record that
+// cannot be written is logged with its line, since Emit cannot fail.
 func (e *FileEmitter) Emit(ev event.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
 	rec := event.NewRecord(ev)
+	if err := e.Append(rec); err != nil {
+		e.log.Error("event not written", "path", e.path, "err", err, "line", rec.RawLine)
+	}
+}
+
+// Append writes rec as one JSON line with one write(2), following
+// rotation like Emit. Unlike Emit it returns the failure, so a caller that
+// can retry (the container log collector) loses nothing.
+func (e *FileEmitter) Append(rec event.Record) error {
 	line, err := json.Marshal(rec)
 	if err != nil {
-		e.log.Error("event not written: cannot encode", "err", err, "line", rec.RawLine)
-		return
+		return fmt.Errorf("encode record: %w", err)
 	}
 	line = append(line, '\n')
 	if err := e.write(line); err != nil {
-		e.log.Error("event not written", "path", e.path, "err", err, "line", string(line[:len(line)-1]))
-		return
+		return fmt.Errorf("append to %s: %w", e.path, err)
 	}
 	select {
 	case e.notify <- struct{}{}:
 	default:
 	}
+	return nil
 }
 
 func (e *FileEmitter) write(line []byte) error {

@@ -42,10 +42,18 @@ const (
 )
 
 // DefaultFragment is the container of a service that keeps no files: its
-// honeypot command with the decky's identity and persona keys, and the
-// default limits.
+// honeypot command with the decky's identity and persona keys (and no data
+// directory), and the default limits.
 func DefaultFragment(slug string, h Host, keys map[string]string) Fragment {
+	h.DataDir = ""
 	return Fragment{Command: HoneypotArgs(slug, h, keys), MemoryMB: DefaultMemoryMB, Pids: DefaultPids}
+}
+
+// DataFragment is DefaultFragment for a service that keeps files: a volume
+// at ContainerDataDir is its data directory.
+func DataFragment(slug string, h Host, keys map[string]string) Fragment {
+	h.DataDir = ContainerDataDir
+	return Fragment{Command: HoneypotArgs(slug, h, keys), Data: true, MemoryMB: DefaultMemoryMB, Pids: DefaultPids}
 }
 
 // FragmentOf returns the fragment of service svc for a decky: its own when
@@ -71,19 +79,17 @@ const (
 
 // HoneypotArgs are the arguments of `decnet honeypot` that run service
 // slug for the decky h with its persona keys (sorted, one --persona
-// key=value each); DataDir becomes ContainerDataDir when h has none.
+// key=value each); --data-dir only when h has a DataDir.
 func HoneypotArgs(slug string, h Host, keys map[string]string) []string {
-	dir := h.DataDir
-	if dir == "" {
-		dir = ContainerDataDir
-	}
 	args := []string{"honeypot", slug,
 		"--" + FlagDecky, h.Name,
 		"--" + FlagHostname, h.Hostname,
 		"--" + FlagDistro, h.Distro,
 		"--" + FlagOS, h.OS,
 		"--" + FlagIP, h.IP,
-		"--" + FlagDataDir, dir,
+	}
+	if h.DataDir != "" {
+		args = append(args, "--"+FlagDataDir, h.DataDir)
 	}
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		args = append(args, "--"+FlagPersona, k+"="+keys[k])

@@ -30,9 +30,7 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 // its data directory, so the pages an attacker saw stay the same across
 // container restarts.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	f := service.DefaultFragment("http", h, keys)
-	f.Data = true
-	return f
+	return service.DataFragment("http", h, keys)
 }
 
 var (

@@ -89,8 +89,7 @@ func (Service) Info() service.Info {
 // every restart would be a tell), and the shell's sessions need more room
 // than the default.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	f := service.DefaultFragment("ssh", h, keys)
-	f.Data = true
+	f := service.DataFragment("ssh", h, keys)
 	f.MemoryMB, f.Pids = 256, 256
 	return f
 }
