@@ -63,7 +63,9 @@ func personaKeys(pairs []string) (map[string]string, error) {
 }
 
 func runHoneypot(ctx context.Context, slug string, host service.Host, keys map[string]string) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Warnings and errors only: the collector logs every line a service
+	// container writes to standard error.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := service.Lookup(slug)
 	if err != nil {
 		return err
@@ -77,7 +79,6 @@ func runHoneypot(ctx context.Context, slug string, host service.Host, keys map[s
 		return fmt.Errorf("decky %s: service %s %w", host.Name, slug, err)
 	}
 	defer rtinstance.Close(ls)
-	log.Info("serving", "decky", host.Name, "service", slug)
 	return srv.Serve(ctx, ls)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,10 @@ import (
 	"decnet/internal/runtime/docker"
 	"decnet/internal/runtime/docker/lan"
 )
+
+// envProject names the docker deployment on the engine, for a second
+// deployment beside the default one (tests do so).
+const envProject = "DECNET_DOCKER_PROJECT"
 
 // The runtimes `up` and `deploy` choose with --mode (the seed's names).
 const (
@@ -53,10 +58,8 @@ func (o *lanFlags) addFlags(f *pflag.FlagSet) {
 // resolveLAN settles the LAN of a deployment: flags first, then the INI's
 // [general] section, then what the interface itself says.
 func resolveLAN(o lanFlags, g fleet.General) (lan.Config, error) {
-	c := lan.Config{Name: lan.NetworkName, IPVLAN: o.ipvlan, Parent: o.iface, Subnet: g.Net, Gateway: g.Gateway, Hairpin: lan.HairpinMacvlan}
-	if c.IPVLAN {
-		c.Hairpin = lan.HairpinIPVLAN
-	}
+	c := lan.Config{IPVLAN: o.ipvlan, Parent: o.iface, Subnet: g.Net, Gateway: g.Gateway}
+	c.Name, c.Hairpin = docker.LANNames(os.Getenv(envProject), o.ipvlan)
 	if c.Parent == "" {
 		c.Parent = g.Interface
 	}
@@ -141,7 +144,7 @@ func newDockerRuntime(ctx context.Context, dataDir string, out io.Writer, log *s
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := docker.New(ctx, cli, docker.Options{DataDir: dataDir, Version: versionString(), Out: out, Log: log})
+	rt, err := docker.New(ctx, cli, docker.Options{DataDir: dataDir, Project: os.Getenv(envProject), Version: versionString(), Out: out, Log: log})
 	if err != nil {
 		cli.Close()
 		return nil, nil, err
@@ -203,7 +206,8 @@ func runDeploy(ctx context.Context, out io.Writer, o deployOptions) error {
 	}
 	if o.dryRun {
 		docker.GiveMACs(&fl, net.IPVLAN)
-		b, err := docker.Render(fl, net, docker.ImageRef(versionString()), o.dataDir)
+		project := cmp.Or(os.Getenv(envProject), docker.DefaultProject)
+		b, err := docker.Render(fl, project, net, docker.ImageRef(versionString()), o.dataDir)
 		if err != nil {
 			return err
 		}
@@ -265,7 +269,7 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 	if err != nil {
 		return err
 	}
-	col := collector.New(cli, collector.Options{Project: docker.Project, Sink: emitter.Append, Limit: limit,
+	col := collector.New(cli, collector.Options{Project: rt.Project(), Sink: emitter.Append, Limit: limit,
 		Checkpoint: filepath.Join(o.dataDir, "collector.json"), Log: log})
 	d.goWorker("collector", true, col.Run, col.Check)
 	engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, State: d.repo, Log: log})

@@ -161,11 +161,10 @@ func (f *Fleet) Validate() error {
 				bad(d, "%v", err)
 			}
 		}
+		// Keys of a service the decky does not run (any more) stay valid:
+		// a mutation that brings the service back applies them. The INI
+		// loader refuses such keys in a file, where they are a mistake.
 		for s, keys := range d.ServiceConfig {
-			if !slices.Contains(d.Services, s) {
-				bad(d, "persona keys for service %q, which it does not run", s)
-				continue
-			}
 			if _, err := personaOf(s, customs[s], keys); err != nil {
 				bad(d, "%v", err)
 			}

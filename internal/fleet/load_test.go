@@ -414,9 +414,12 @@ func TestValidate(t *testing.T) {
 		{"unknown archetype", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Archetype = "x" })}}, `decky "a": unknown archetype "x"`},
 		{"no services", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = nil })}}, `decky "a": no services`},
 		{"unknown service", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"smb"} })}}, `decky "a": unknown service "smb"`},
-		{"config for service not run", Fleet{Deckies: []Decky{with(good, func(d *Decky) {
-			d.ServiceConfig = map[string]map[string]string{"http": {}}
-		})}}, `decky "a": persona keys for service "http", which it does not run`},
+		{"config kept for a service not run now", Fleet{Deckies: []Decky{with(good, func(d *Decky) {
+			d.ServiceConfig = map[string]map[string]string{"http": {"server_header": "nginx"}}
+		})}}, ""},
+		{"bad config of a service not run now", Fleet{Deckies: []Decky{with(good, func(d *Decky) {
+			d.ServiceConfig = map[string]map[string]string{"http": {"nope": "x"}}
+		})}}, `decky "a": service http: persona key "nope" is unknown`},
 		{"bad persona", Fleet{Deckies: []Decky{with(good, func(d *Decky) {
 			d.ServiceConfig = map[string]map[string]string{"ssh": {"pasword": "x"}}
 		})}}, `decky "a": service ssh: persona key "pasword" is unknown`},

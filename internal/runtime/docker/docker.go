@@ -36,9 +36,10 @@ import (
 
 // Defaults of a deployment.
 const (
-	// Project is the compose project, and the value of every container's
-	// compose.LabelProject.
-	Project = "decnet"
+	// DefaultProject is the compose project, and the value of every
+	// container's compose.LabelProject, unless Options.Project says
+	// otherwise.
+	DefaultProject = "decnet"
 	// ImageRepo is the repository of the one image.
 	ImageRepo = "decnet"
 	// ComposeFile is the compose file's name in the data directory.
@@ -70,6 +71,11 @@ func NewClient() (*client.Client, error) {
 
 // Options configure a Runtime.
 type Options struct {
+	// Project names the deployment on the engine (DefaultProject when
+	// empty): its compose project, container labels, network and hairpin.
+	// Two deployments on one engine need two projects. A data directory
+	// that records a deployment keeps the project it was made with.
+	Project string
 	// DataDir holds the deployment record, the compose file and, under
 	// deckies/<decky>/<service>, what service containers keep.
 	DataDir string
@@ -116,9 +122,35 @@ func New(ctx context.Context, cli *client.Client, o Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Project == "" {
+		o.Project = DefaultProject
+	}
 	r := &Runtime{opts: o, cli: cli}
-	r.compose = composeCLI{argv: argv, file: r.composePath(), project: Project, out: o.Out, attempts: o.Retries, backoff: o.Backoff}
+	if _, st, err := r.load(); err == nil && st.Project != "" {
+		r.opts.Project = st.Project
+	}
+	r.compose = composeCLI{argv: argv, file: r.composePath(), project: r.opts.Project, out: o.Out, attempts: o.Retries, backoff: o.Backoff}
 	return r, nil
+}
+
+// Project is the deployment's project on the engine.
+func (r *Runtime) Project() string { return r.opts.Project }
+
+// LANNames are the docker network and hairpin interface names of project:
+// the original's for DefaultProject, names derived from the project
+// otherwise (an interface name holds at most 15 bytes).
+func LANNames(project string, ipvlan bool) (network, hairpin string) {
+	if project == "" || project == DefaultProject {
+		if ipvlan {
+			return lan.NetworkName, lan.HairpinIPVLAN
+		}
+		return lan.NetworkName, lan.HairpinMacvlan
+	}
+	suffix := "_mv0"
+	if ipvlan {
+		suffix = "_iv0"
+	}
+	return project + "_lan", project[:min(len(project), 15-len(suffix))] + suffix
 }
 
 func (r *Runtime) composePath() string { return filepath.Join(r.opts.DataDir, ComposeFile) }
@@ -141,10 +173,10 @@ type DeployOptions struct {
 	Binary string
 }
 
-// Render returns the compose file of fl on the network of o, with image
-// ref: what a dry run writes, and what Deploy applies.
-func Render(fl fleet.Fleet, network lan.Config, ref, dataDir string) ([]byte, error) {
-	return compose.Render(fl, compose.Options{Project: Project, Image: ref, Network: network.Name,
+// Render returns the compose file of fl for project on network, with
+// image ref: what a dry run writes, and what Deploy applies.
+func Render(fl fleet.Fleet, project string, network lan.Config, ref, dataDir string) ([]byte, error) {
+	return compose.Render(fl, compose.Options{Project: project, Image: ref, Network: network.Name,
 		IPVLAN: network.IPVLAN, DataDir: deckiesDir(dataDir)})
 }
 
@@ -219,7 +251,7 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 		o.Network.IPRange = st.Network.IPRange
 	}
 	if o.Network.Labels == nil {
-		o.Network.Labels = map[string]string{compose.LabelProject: Project}
+		o.Network.Labels = map[string]string{compose.LabelProject: r.opts.Project}
 	}
 	if err := errors.Join(o.Network.Validate(), hairpin.Validate()); err != nil {
 		return err
@@ -243,7 +275,7 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 	if err := lan.EnsureHairpin(nil, hairpin); err != nil {
 		return err
 	}
-	st := state{Project: Project, Image: built, ComposeFile: r.composePath(), Network: o.Network}
+	st := state{Project: r.opts.Project, Image: built, ComposeFile: r.composePath(), Network: o.Network}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -317,7 +349,7 @@ func humanBytes(n int64) string {
 // apply writes the compose file of fl with the image and network of st,
 // prepares the service data directories and brings the containers to it.
 func (r *Runtime) apply(ctx context.Context, fl fleet.Fleet, st state) error {
-	b, err := Render(fl, st.Network, st.Image, r.opts.DataDir)
+	b, err := Render(fl, r.opts.Project, st.Network, st.Image, r.opts.DataDir)
 	if err != nil {
 		return err
 	}
@@ -406,7 +438,7 @@ type Container struct {
 // Containers lists the deployment's containers, found by label.
 func (r *Runtime) Containers(ctx context.Context) ([]Container, error) {
 	res, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: true,
-		Filters: make(client.Filters).Add("label", compose.LabelProject+"="+Project)})
+		Filters: make(client.Filters).Add("label", compose.LabelProject+"="+r.opts.Project)})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -553,7 +585,7 @@ func (r *Runtime) teardownDecky(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		b, err := Render(dep.Fleet(), st.Network, st.Image, r.opts.DataDir)
+		b, err := Render(dep.Fleet(), r.opts.Project, st.Network, st.Image, r.opts.DataDir)
 		if err != nil {
 			return err
 		}
@@ -568,7 +600,7 @@ func (r *Runtime) teardownDecky(ctx context.Context, name string) error {
 // removeContainers force-removes the deployment's containers, of decky
 // name only when name is set.
 func (r *Runtime) removeContainers(ctx context.Context, name string) []error {
-	f := make(client.Filters).Add("label", compose.LabelProject+"="+Project)
+	f := make(client.Filters).Add("label", compose.LabelProject+"="+r.opts.Project)
 	if name != "" {
 		f.Add("label", compose.LabelDecky+"="+name)
 	}

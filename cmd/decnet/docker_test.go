@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"decnet/internal/store"
+	"decnet/internal/testutil"
+)
+
+// requireDocker skips a test that needs root and a Docker engine with a
+// compose tool, unless CI=true, where their absence fails it.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		testutil.Skip(t, "the docker runtime needs root (networks, hairpin interface)")
+	}
+	testutil.RequireTool(t, "docker")
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		testutil.Skip(t, "no Docker engine answers: "+err.Error())
+	}
+	if exec.Command("docker", "compose", "version").Run() != nil {
+		testutil.RequireTool(t, "docker-compose")
+	}
+}
+
+// testLAN is a LAN the test owns: a bridge with this host's address on it,
+// and an attacker host in its own network namespace behind a veth.
+type testLAN struct {
+	bridge   string
+	prefix   string // "10.a.b." without the last octet
+	attacker string // network namespace
+}
+
+func (l testLAN) ip(last int) string { return fmt.Sprintf("%s%d", l.prefix, last) }
+
+// newTestLAN builds the LAN and removes it when the test ends. Nothing is
+// attached to a real interface.
+func newTestLAN(t *testing.T) testLAN {
+	t.Helper()
+	id := fmt.Sprintf("%04x", rand.IntN(1<<16))
+	l := testLAN{bridge: "dkb" + id, prefix: fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(256)), attacker: "dka" + id}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	t.Cleanup(func() {
+		exec.Command("ip", "netns", "del", l.attacker).Run()
+		exec.Command("ip", "link", "del", "dkv"+id).Run()
+		exec.Command("ip", "link", "del", l.bridge).Run()
+	})
+	ip("link", "add", l.bridge, "type", "bridge")
+	ip("addr", "add", l.ip(1)+"/24", "dev", l.bridge)
+	ip("link", "set", l.bridge, "up")
+	ip("netns", "add", l.attacker)
+	ip("link", "add", "dkv"+id, "type", "veth", "peer", "name", "dkp"+id)
+	ip("link", "set", "dkp"+id, "netns", l.attacker)
+	ip("link", "set", "dkv"+id, "master", l.bridge, "up")
+	ip("-n", l.attacker, "addr", "add", l.ip(200)+"/24", "dev", "dkp"+id)
+	ip("-n", l.attacker, "link", "set", "dkp"+id, "up")
+	ip("-n", l.attacker, "link", "set", "lo", "up")
+	return l
+}
+
+// attack runs a client in the attacker's namespace.
+func (l testLAN) attack(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.attacker, name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("attacker: %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+var pingTTL = regexp.MustCompile(`ttl=(\d+)`)
+
+// dockerNames lists containers, networks or links whose name holds s.
+func dockerNames(t *testing.T, what, s string) []string {
+	t.Helper()
+	var out []byte
+	var err error
+	switch what {
+	case "container":
+		out, err = exec.Command("docker", "ps", "-a", "--format", "{{.Names}}").Output()
+	case "network":
+		out, err = exec.Command("docker", "network", "ls", "--format", "{{.Name}}").Output()
+	case "link":
+		out, err = exec.Command("ip", "-o", "link", "show").Output()
+	case "route":
+		out, err = exec.Command("ip", "route", "show").Output()
+	}
+	if err != nil {
+		t.Fatalf("list %ss: %v", what, err)
+	}
+	var found []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, s) {
+			found = append(found, strings.TrimSpace(line))
+		}
+	}
+	return found
+}
+
+// TestDockerRuntime deploys three deckies as containers on a macvlan
+// network whose parent is a bridge the test makes, attacks them from
+// another network namespace with real clients, and follows the events
+// through the collector into the store; then it mutates a decky and tears
+// everything down.
+func TestDockerRuntime(t *testing.T) {
+	requireDocker(t)
+	sshpass := testutil.RequireTool(t, "sshpass")
+	testutil.RequireTool(t, "ssh")
+	redisCLI := testutil.RequireTool(t, "redis-cli")
+	ping := testutil.RequireTool(t, "ping")
+
+	l := newTestLAN(t)
+	project := fmt.Sprintf("e2e%04x", rand.IntN(1<<16))
+	lin, win, web := project+"-lin", project+"-win", project+"-web"
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	ini := filepath.Join(dir, "fleet.ini")
+	os.WriteFile(ini, []byte(fmt.Sprintf(`[%s]
+services = ssh, redis
+nmap_os = linux
+[%[1]s.ssh]
+password = Winter2026!
+[%s]
+services = redis, ssh
+nmap_os = windows
+[%s]
+archetype = linux-server
+`, lin, win, web)), 0o600)
+	env := []string{"DECNET_ADMIN_USER=analyst", "DECNET_ADMIN_PASSWORD=e2e-admin-password", envProject + "=" + project}
+	// Whatever happens, leave nothing on the engine or the host.
+	t.Cleanup(func() {
+		cmd := exec.Command(binary, "teardown", "--all", "--data-dir", data)
+		cmd.Env = cleanEnv(env...)
+		cmd.Run()
+		for _, c := range dockerNames(t, "container", project) {
+			exec.Command("docker", "rm", "-f", c).Run()
+		}
+		exec.Command("docker", "network", "rm", project+"_lan").Run()
+	})
+
+	listen := freePort(t)
+	start := time.Now()
+	n := startDecnet(t, listen, env, "up", "--mode", "unihost", "--config", ini, "--interface", l.bridge,
+		"--ip-start", l.ip(10), "--data-dir", data, "--listen", listen)
+	t.Logf("up --mode unihost with 3 deckies ready in %s", time.Since(start).Round(time.Millisecond))
+	linIP, winIP, webIP := l.ip(10), l.ip(11), l.ip(12)
+	if out := n.output(); !strings.Contains(out, lin+"  "+linIP) || !strings.Contains(out, win+"  "+winIP) {
+		t.Fatalf("the status table does not show the deckies at %s and %s:\n%s", linIP, winIP, out)
+	}
+
+	// Real clients from the attacker's namespace.
+	sshArgs := []string{"-p", "Winter2026!", "ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-o", "PubkeyAuthentication=no", "root@" + linIP, "uname -a; id"}
+	if out := l.attack(t, sshpass, sshArgs...); !strings.HasPrefix(out, "Linux ") || !strings.Contains(out, "uid=0(root)") {
+		t.Errorf("ssh uname -a; id answered %q", out)
+	}
+	if out := l.attack(t, redisCLI, "-h", winIP, "SET", "planted", "by-attacker"); strings.TrimSpace(out) != "OK" {
+		t.Errorf("redis SET answered %q", out)
+	}
+	for ip, want := range map[string]string{linIP: "64", winIP: "128", webIP: "64"} {
+		out := l.attack(t, ping, "-c", "1", "-W", "2", ip)
+		if m := pingTTL.FindStringSubmatch(out); m == nil || m[1] != want {
+			t.Errorf("ping %s: TTL %v, want %s (its OS family's)\n%s", ip, m, want, out)
+		}
+	}
+
+	// The events reach the store through the collector, with the right
+	// decky and source address.
+	token := n.token()
+	attacker := l.ip(200)
+	cmdLog := findLog(n.logs(token, "decky:"+lin+" event_type:command"), func(g store.Log) bool {
+		return g.Service == "ssh" && g.AttackerIP == attacker && g.Fields["command"] == "uname -a; id"
+	})
+	if cmdLog == nil {
+		t.Errorf("no ssh command event of %s from %s in the store", lin, attacker)
+	}
+	auth := findLog(n.logs(token, "decky:"+lin+" event_type:auth"), func(g store.Log) bool {
+		return g.AttackerIP == attacker && g.Fields["password"] == "Winter2026!" && g.Fields["success"] == "true"
+	})
+	if auth == nil {
+		t.Errorf("no successful ssh login of %s with the persona's password in the store", lin)
+	}
+	if findLog(n.logs(token, "decky:"+win+" service:redis"), func(g store.Log) bool {
+		return g.AttackerIP == attacker && strings.Contains(g.Fields["command"], "SET")
+	}) == nil {
+		t.Errorf("no redis SET of %s from %s in the store", win, attacker)
+	}
+
+	// status: every container up, and the workers of this process.
+	status := decnetOut(t, env, "status", "--data-dir", data)
+	for _, d := range []string{lin, win, web} {
+		if !regexp.MustCompile(`(?m)^` + d + `\s.*\sup$`).MatchString(status) {
+			t.Errorf("status does not show %s up:\n%s", d, status)
+		}
+	}
+	if !strings.Contains(status, "Workers: UP") || !strings.Contains(status, "collector") {
+		t.Errorf("status does not show the workers:\n%s", status)
+	}
+
+	// A forced mutation changes the services: in the record, in the
+	// containers, and as a mutation event in the store.
+	before := deckyServices(t, project, lin)
+	out := decnetOut(t, env, "mutate", "--decky", lin, "--data-dir", data)
+	after := deckyServices(t, project, lin)
+	if slices.Equal(before, after) || !strings.Contains(out, lin+" now runs "+strings.Join(recordServices(t, data, lin), ", ")) {
+		t.Errorf("mutate: containers ran %v, now %v; it said %q", before, after, out)
+	}
+	if !slices.Equal(after, sortedCopy(recordServices(t, data, lin))) {
+		t.Errorf("the containers of %s run %v, the record says %v", lin, after, recordServices(t, data, lin))
+	}
+	if findLog(n.logs(token, "decky:"+lin+" event_type:mutation"), func(g store.Log) bool { return g.Service == "mutator" }) == nil {
+		t.Errorf("no mutation event of %s in the store", lin)
+	}
+
+	// Stopping the workers leaves the deckies running.
+	n.stop()
+	if got := len(dockerNames(t, "container", project)); got == 0 {
+		t.Error("the deckies stopped with the workers")
+	}
+
+	// teardown --all leaves no container, network, interface or route.
+	decnetOut(t, env, "teardown", "--all", "--data-dir", data)
+	if c := dockerNames(t, "container", project); len(c) > 0 {
+		t.Errorf("containers left: %v", c)
+	}
+	if c := dockerNames(t, "network", project); len(c) > 0 {
+		t.Errorf("networks left: %v", c)
+	}
+	if c := dockerNames(t, "link", project[:min(len(project), 11)]+"_mv0"); len(c) > 0 {
+		t.Errorf("hairpin left: %v", c)
+	}
+	if c := dockerNames(t, "route", l.prefix); len(c) != 1 { // the bridge's own subnet route
+		t.Errorf("routes left: %v", c)
+	}
+	if _, err := os.Stat(filepath.Join(data, "deployment.json")); !os.IsNotExist(err) {
+		t.Errorf("the deployment record is still there: %v", err)
+	}
+}
+
+// decnetOut runs a short decnet command and returns its output.
+func decnetOut(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv(env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("decnet %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// deckyServices lists the services whose containers run for a decky,
+// found by label as the collector finds them.
+func deckyServices(t *testing.T, project, decky string) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "--filter", "label=decnet.project="+project, "--filter", "label=decnet.decky="+decky,
+		"--filter", "label=decnet.role=service", "--format", `{{.Label "decnet.service"}}`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sortedCopy(strings.Fields(string(out)))
+}
+
+// recordServices reads a decky's services from the deployment record.
+func recordServices(t *testing.T, data, decky string) []string {
+	t.Helper()
+	out := decnetOut(t, nil, "status", "--data-dir", data)
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[0] == decky {
+			var svcs []string
+			for _, s := range f[4 : len(f)-1] {
+				svcs = append(svcs, strings.SplitN(s, ":", 2)[0])
+			}
+			return svcs
+		}
+	}
+	t.Fatalf("status shows no %s:\n%s", decky, out)
+	return nil
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
