@@ -229,6 +229,29 @@ archetype = linux-server
 		t.Errorf("no mutation event of %s in the store", lin)
 	}
 
+	// The API drives this runtime too: deploy a fourth decky from an INI
+	// document, and mutate it.
+	extra := project + "-api"
+	admin, _ := n.login("analyst", "e2e-admin-password")
+	if code, body := n.request(admin, "POST", "/deckies/deploy", map[string]string{"ini_content": "[" + extra + "]\nservices = redis\n"}); code != 200 {
+		t.Fatalf("POST /deckies/deploy: %d %s", code, body)
+	}
+	if got := deckyServices(t, project, extra); !slices.Equal(got, []string{"redis"}) {
+		t.Errorf("after the API deploy, %s runs %v", extra, got)
+	}
+	if out := l.attack(t, redisCLI, "-h", l.ip(13), "PING"); strings.TrimSpace(out) != "PONG" {
+		t.Errorf("the decky deployed through the API answered PING with %q", out)
+	}
+	if code, body := n.request(admin, "POST", "/deckies/"+extra+"/mutate", nil); code != 200 {
+		t.Fatalf("POST /deckies/%s/mutate: %d %s", extra, code, body)
+	}
+	if got := deckyServices(t, project, extra); slices.Equal(got, []string{"redis"}) {
+		t.Errorf("after the API mutation, %s still runs %v", extra, got)
+	}
+	if linNow := deckyServices(t, project, lin); !slices.Equal(linNow, after) {
+		t.Errorf("the API deploy changed %s: %v, was %v", lin, linNow, after)
+	}
+
 	// Stopping the workers leaves the deckies running.
 	n.stop()
 	if got := len(dockerNames(t, "container", project)); got == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -122,7 +121,7 @@ func deployINI(ctx context.Context, rt *docker.Runtime, ini string) error {
 	next.Deckies = append(reserved, add.Deckies...)
 	next.General.Net, next.General.Gateway, next.General.Interface = net.Subnet, net.Gateway, net.Parent
 	next.General.MutateInterval = rt.GlobalMutateInterval()
-	alloc, err := fleet.NewAllocator(net.Subnet, netip.Addr{}, net.Gateway, net.HostIP)
+	alloc, err := rt.Allocator()
 	if err != nil {
 		return err
 	}

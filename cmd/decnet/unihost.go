@@ -107,30 +107,30 @@ func resolveLAN(o lanFlags, g fleet.General) (lan.Config, error) {
 	return c, nil
 }
 
-// buildDockerFleet builds the fleet and its LAN for the docker runtime.
-func buildDockerFleet(ff fleetFlags, lf lanFlags) (fleet.Fleet, lan.Config, error) {
-	var net lan.Config
+// buildDockerFleet builds the fleet, its LAN and the rest of what a docker
+// deployment needs from the flags.
+func buildDockerFleet(ff fleetFlags, lf lanFlags) (fleet.Fleet, docker.DeployOptions, error) {
+	o := docker.DeployOptions{NoCache: lf.noCache}
 	fl, err := buildFleet(ff, func(g fleet.General) (*fleet.Allocator, error) {
 		var err error
-		if net, err = resolveLAN(lf, g); err != nil {
+		if o.Network, err = resolveLAN(lf, g); err != nil {
 			return nil, err
 		}
-		var start netip.Addr
 		if lf.ipStart != "" {
-			if start, err = netip.ParseAddr(lf.ipStart); err != nil {
+			if o.IPStart, err = netip.ParseAddr(lf.ipStart); err != nil {
 				return nil, fmt.Errorf("--ip-start %q: %w", lf.ipStart, err)
 			}
 		}
-		return fleet.NewAllocator(net.Subnet, start, net.Gateway, net.HostIP)
+		return fleet.NewAllocator(o.Network.Subnet, o.IPStart, o.Network.Gateway, o.Network.HostIP)
 	})
 	if err != nil {
-		return fleet.Fleet{}, lan.Config{}, err
+		return fleet.Fleet{}, o, err
 	}
-	fl.General.Net, fl.General.Gateway, fl.General.Interface = net.Subnet, net.Gateway, net.Parent
+	fl.General.Net, fl.General.Gateway, fl.General.Interface = o.Network.Subnet, o.Network.Gateway, o.Network.Parent
 	if !ff.intervalSet && ff.config == "" {
 		fl.General.MutateInterval = defaultDockerInterval
 	}
-	return fl, net, nil
+	return fl, o, nil
 }
 
 // defaultDockerInterval is the seed's deploy default: deckies change their
@@ -200,14 +200,14 @@ func runDeploy(ctx context.Context, out io.Writer, o deployOptions) error {
 	if o.mode != modeUnihost {
 		return fmt.Errorf("--mode %q: deploy supports %s (the local runtime runs in the foreground: decnet up)", o.mode, modeUnihost)
 	}
-	fl, net, err := buildDockerFleet(o.fleetFlags, o.lanFlags)
+	fl, do, err := buildDockerFleet(o.fleetFlags, o.lanFlags)
 	if err != nil {
 		return err
 	}
 	if o.dryRun {
-		docker.GiveMACs(&fl, net.IPVLAN)
+		docker.GiveMACs(&fl, do.Network.IPVLAN)
 		project := cmp.Or(os.Getenv(envProject), docker.DefaultProject)
-		b, err := docker.Render(fl, project, net, docker.ImageRef(versionString()), o.dataDir)
+		b, err := docker.Render(fl, project, do.Network, docker.ImageRef(versionString()), o.dataDir)
 		if err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func runDeploy(ctx context.Context, out io.Writer, o deployOptions) error {
 		return err
 	}
 	defer cli.Close()
-	if err := rt.Deploy(ctx, fl, docker.DeployOptions{Network: net, NoCache: o.noCache}); err != nil {
+	if err := rt.Deploy(ctx, fl, do); err != nil {
 		return err
 	}
 	fmt.Fprintln(out)
@@ -240,7 +240,7 @@ func runDeploy(ctx context.Context, out io.Writer, o deployOptions) error {
 // logs, which the next start collects from where this one stopped.
 func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	fl, net, err := buildDockerFleet(o.fleetFlags, o.lanFlags)
+	fl, do, err := buildDockerFleet(o.fleetFlags, o.lanFlags)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 		return err
 	}
 	defer cli.Close()
-	if err := rt.Deploy(ctx, fl, docker.DeployOptions{Network: net, NoCache: o.noCache}); err != nil {
+	if err := rt.Deploy(ctx, fl, do); err != nil {
 		return err
 	}
 	emitter, err := pipeline.NewFileEmitter(o.ingestPath(), log)

@@ -56,6 +56,8 @@ type state struct {
 	Image       string     `json:"image"`
 	ComposeFile string     `json:"compose_file"`
 	Network     lan.Config `json:"network"`
+	// IPStart is where addresses of deckies added later are drawn from.
+	IPStart netip.Addr `json:"ip_start,omitzero"`
 }
 
 // NewClient connects to the engine named by the environment (DOCKER_HOST,
@@ -171,6 +173,10 @@ type DeployOptions struct {
 	NoCache bool
 	// Binary is the static binary to put in the image ("" finds one).
 	Binary string
+	// IPStart is the first address of deckies (the subnet's first free
+	// one when zero), kept for deckies added later; zero keeps the
+	// recorded one.
+	IPStart netip.Addr
 }
 
 // Render returns the compose file of fl for project on network, with
@@ -249,6 +255,9 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 	o.Network.IPRange = rng
 	if _, st, err := r.load(); err == nil && sameLAN(st.Network, o.Network) {
 		o.Network.IPRange = st.Network.IPRange
+		if !o.IPStart.IsValid() {
+			o.IPStart = st.IPStart
+		}
 	}
 	if o.Network.Labels == nil {
 		o.Network.Labels = map[string]string{compose.LabelProject: r.opts.Project}
@@ -275,7 +284,7 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 	if err := lan.EnsureHairpin(nil, hairpin); err != nil {
 		return err
 	}
-	st := state{Project: r.opts.Project, Image: built, ComposeFile: r.composePath(), Network: o.Network}
+	st := state{Project: r.opts.Project, Image: built, ComposeFile: r.composePath(), Network: o.Network, IPStart: o.IPStart}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -458,14 +467,17 @@ func (r *Runtime) Containers(ctx context.Context) ([]Container, error) {
 // waitTimeout bounds the wait for containers to run after compose returns.
 const waitTimeout = 90 * time.Second
 
-// waitRunning waits until every container of fl runs, showing how many
-// do; a container that stopped is reported with its last output.
+// waitRunning waits until every container of fl runs and every service
+// listens on its ports, showing how many do; a container that stopped is
+// reported with its last output. Listening is read from the kernel's
+// socket tables of the container's network namespace, not by connecting,
+// which the honeypot would record.
 func (r *Runtime) waitRunning(ctx context.Context, fl fleet.Fleet) error {
-	want := map[string]bool{}
+	want := map[string][]service.Port{}
 	for _, d := range fl.Deckies {
-		want[d.Name] = true
+		want[d.Name] = nil
 		for _, s := range d.Services {
-			want[compose.ContainerName(d.Name, s)] = true
+			want[compose.ContainerName(d.Name, s)] = fleet.PortsOf(s, fl.Customs)
 		}
 	}
 	deadline := time.Now().Add(waitTimeout)
@@ -475,38 +487,54 @@ func (r *Runtime) waitRunning(ctx context.Context, fl fleet.Fleet) error {
 		if err != nil {
 			return err
 		}
-		running := 0
+		ready := 0
 		var stopped []string
 		for _, c := range cs {
-			if !want[c.Name] {
+			ports, ok := want[c.Name]
+			if !ok {
 				continue
 			}
 			switch c.State {
 			case "running":
-				running++
+				if r.serves(ctx, c.Name, ports) {
+					ready++
+				}
 			case "exited", "dead":
 				stopped = append(stopped, c.Name)
 			}
 		}
-		if running != last {
-			fmt.Fprintf(r.opts.Out, "  running %d/%d\n", running, len(want))
-			last = running
+		if ready != last {
+			fmt.Fprintf(r.opts.Out, "  ready %d/%d\n", ready, len(want))
+			last = ready
 		}
-		if running == len(want) {
+		if ready == len(want) {
 			return nil
 		}
 		if len(stopped) > 0 {
 			return fmt.Errorf("containers stopped: %s (last output: %s)", strings.Join(stopped, ", "), r.tail(ctx, stopped[0]))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d containers run after %s; see `decnet status`", running, len(want), waitTimeout)
+			return fmt.Errorf("only %d of %d containers run and listen after %s; see `decnet status`", ready, len(want), waitTimeout)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// serves reports whether the running container name listens on ports.
+func (r *Runtime) serves(ctx context.Context, name string, ports []service.Port) bool {
+	if len(ports) == 0 {
+		return true
+	}
+	res, err := r.cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if err != nil || res.Container.State == nil || res.Container.State.Pid == 0 {
+		return false
+	}
+	ok, err := listens(res.Container.State.Pid, ports)
+	return err == nil && ok
 }
 
 // tail returns the last lines a container printed, for error messages.

@@ -138,6 +138,17 @@ func (r *Runtime) Network() (lan.Config, error) {
 	return st.Network, err
 }
 
+// Allocator returns the allocator of addresses for deckies added to the
+// recorded deployment: from its first decky address, past the gateway and
+// this host (fleet.AssignIPs skips the addresses deckies hold).
+func (r *Runtime) Allocator() (*fleet.Allocator, error) {
+	_, st, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	return fleet.NewAllocator(st.Network.Subnet, st.IPStart, st.Network.Gateway, st.Network.HostIP)
+}
+
 // Redeploy brings the engine and the host back to the recorded
 // deployment: the image, the network, the hairpin (lost when the host
 // restarts) and every container (`up -d`), without changing the record.
@@ -147,5 +158,5 @@ func (r *Runtime) Redeploy(ctx context.Context) error {
 		return err
 	}
 	fl := dep.Fleet()
-	return r.Deploy(ctx, fl, DeployOptions{Network: st.Network})
+	return r.Deploy(ctx, fl, DeployOptions{Network: st.Network, IPStart: st.IPStart})
 }
