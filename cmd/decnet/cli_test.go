@@ -273,3 +273,37 @@ func TestAPICommand(t *testing.T) {
 	}
 	n.stop()
 }
+
+// TestLocalStatusTeardown checks that a local fleet is visible to status
+// from another process, refuses the docker-only mutate command with a
+// pointer to what works, and stops with teardown --all.
+func TestLocalStatusTeardown(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	n := startNode(t, data, freePort(t), "--services", "redis", "--deckies", "2", "--ip-base", "127.77.230.10", "--shift-ports")
+	status, ok := decnet(t, "", "status", "--data-dir", data)
+	if !ok || !strings.Contains(status, "Deployment: local, served by process") || !strings.Contains(status, "(running)") ||
+		!regexp.MustCompile(`(?m)^decky-01\s+127\.77\.230\.10\s.*redis:running\s+up$`).MatchString(status) ||
+		!strings.Contains(status, "Workers: UP") {
+		t.Fatalf("status of a running local fleet:\n%s", status)
+	}
+	if out, ok := decnet(t, "", "mutate", "--decky", "decky-01", "--data-dir", data); ok || !strings.Contains(out, "use the API") {
+		t.Errorf("mutate on a local fleet: ok=%v\n%s", ok, out)
+	}
+	if out, ok := decnet(t, "", "teardown", "--id", "decky-01", "--data-dir", data); ok || !strings.Contains(out, "--all") {
+		t.Errorf("teardown --id on a local fleet: ok=%v\n%s", ok, out)
+	}
+	if out, ok := decnet(t, "", "teardown", "--all", "--data-dir", data); !ok || !strings.Contains(out, "stopped process") {
+		t.Fatalf("teardown --all: ok=%v\n%s", ok, out)
+	}
+	select {
+	case err := <-n.done:
+		if err != nil {
+			t.Fatalf("decnet up ended with %v after teardown\n%s", err, n.output())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("decnet up still runs after teardown --all")
+	}
+	if status, _ := decnet(t, "", "status", "--data-dir", data); !strings.Contains(status, "Nothing is deployed") || !strings.Contains(status, "Workers: DOWN") {
+		t.Errorf("status after teardown:\n%s", status)
+	}
+}
