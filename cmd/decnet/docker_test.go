@@ -258,6 +258,28 @@ archetype = linux-server
 		t.Error("the deckies stopped with the workers")
 	}
 
+	// What an attacker does while no collector runs waits in the
+	// container's log: `decnet collect` picks it up where the last
+	// collector stopped, without repeating what was collected before.
+	l.attack(t, redisCLI, "-h", winIP, "SET", "while-down", "1")
+	collect := exec.Command(binary, "collect", "--data-dir", data)
+	collect.Env = cleanEnv(env...)
+	if err := collect.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ingest := filepath.Join(data, "events.json")
+	testutil.Eventually(t, "the event made while no collector ran reaches the ingest file", func() bool {
+		b, _ := os.ReadFile(ingest)
+		return strings.Contains(string(b), "while-down")
+	})
+	collect.Process.Signal(os.Interrupt)
+	if err := collect.Wait(); err != nil {
+		t.Errorf("decnet collect: %v", err)
+	}
+	if b, _ := os.ReadFile(ingest); strings.Count(string(b), `"command":"uname -a; id"`) != 1 {
+		t.Errorf("the ssh command is in the ingest file %d times, want once", strings.Count(string(b), `"command":"uname -a; id"`))
+	}
+
 	// teardown --all leaves no container, network, interface or route.
 	decnetOut(t, env, "teardown", "--all", "--data-dir", data)
 	if c := dockerNames(t, "container", project); len(c) > 0 {

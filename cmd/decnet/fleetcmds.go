@@ -352,3 +352,43 @@ image itself when it is missing or holds another binary.`,
 	cmd.AddCommand(build)
 	return cmd
 }
+
+func collectCmd() *cobra.Command {
+	var dataDir, ingest string
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect the docker deckies' events into the ingest file, until stopped",
+		Long: `Follow the logs of the docker deployment's service containers (found by label,
+including those started later) and append their events to the ingest file,
+where decnet api (or up) stores them. decnet up --mode unihost runs this
+itself; run it alone when the API runs elsewhere or as another process.
+It resumes where the last collector of this data directory stopped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			rt, cli, err := newDockerRuntime(ctx, dataDir, io.Discard, log)
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			if ingest == "" {
+				ingest = daemonOptions{storeOptions: storeOptions{dataDir: dataDir}}.ingestPath()
+			}
+			emitter, err := pipeline.NewFileEmitter(ingest, log)
+			if err != nil {
+				return err
+			}
+			defer emitter.Close()
+			col, err := newCollector(cli, rt, dataDir, emitter, log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "collecting the events of project %s into %s; Ctrl-C stops\n", rt.Project(), ingest)
+			return col.Run(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&ingest, "ingest-file", "", "where events go (default <data-dir>/events.json)")
+	dataDirFlag(cmd, &dataDir)
+	return cmd
+}

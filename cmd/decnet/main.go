@@ -41,6 +41,6 @@ API in one process, on loopback addresses, with no setup.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(upCmd(), apiCmd(), deployCmd(), teardownCmd(), statusCmd(), redeployCmd(), mutateCmd(), imageCmd(), honeypotCmd(), idleCmd(), userCmd(), dbCmd(), servicesCmd(), archetypesCmd(), distrosCmd(), versionCmd())
+	root.AddCommand(upCmd(), apiCmd(), deployCmd(), teardownCmd(), statusCmd(), redeployCmd(), mutateCmd(), collectCmd(), imageCmd(), honeypotCmd(), idleCmd(), userCmd(), dbCmd(), servicesCmd(), archetypesCmd(), distrosCmd(), versionCmd())
 	return root
 }

@@ -265,12 +265,10 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 	if err := d.startWorkers(emitter.Notify()); err != nil {
 		return err
 	}
-	limit, err := pipeline.RateLimitFromEnv(os.Getenv)
+	col, err := newCollector(cli, rt, o.dataDir, emitter, log)
 	if err != nil {
 		return err
 	}
-	col := collector.New(cli, collector.Options{Project: rt.Project(), Sink: emitter.Append, Limit: limit,
-		Checkpoint: filepath.Join(o.dataDir, "collector.json"), Log: log})
 	d.goWorker("collector", true, col.Run, col.Check)
 	engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, State: d.repo, Log: log})
 	if err != nil {
@@ -288,4 +286,16 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 		printAccess(out, o.daemonOptions, url, admin)
 		fmt.Fprintln(out, "The deckies keep running after Ctrl-C; decnet teardown --all removes them.")
 	})
+}
+
+// newCollector returns the collector of the deployment's containers, its
+// rate limit from the environment and its position kept in the data
+// directory.
+func newCollector(cli *client.Client, rt *docker.Runtime, dataDir string, emitter *pipeline.FileEmitter, log *slog.Logger) (*collector.Collector, error) {
+	limit, err := pipeline.RateLimitFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return collector.New(cli, collector.Options{Project: rt.Project(), Sink: emitter.Append, Limit: limit,
+		Checkpoint: filepath.Join(dataDir, "collector.json"), Log: log}), nil
 }
