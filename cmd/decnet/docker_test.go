@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"decnet/internal/api"
 	"decnet/internal/store"
 	"decnet/internal/testutil"
 )
@@ -155,6 +156,17 @@ archetype = linux-server
 		exec.Command("docker", "network", "rm", project+"_lan").Run()
 	})
 
+	// A dry run writes the compose file and deploys nothing.
+	dry := decnetOut(t, env, "deploy", "--mode", "unihost", "--config", ini, "--interface", l.bridge, "--ip-start", l.ip(10),
+		"--data-dir", data, "--dry-run")
+	if b, err := os.ReadFile(filepath.Join(data, "compose.dry-run.yml")); err != nil || !strings.Contains(string(b), "container_name: "+win+"-redis") ||
+		!strings.Contains(dry, "nothing deployed") {
+		t.Fatalf("dry run: %v\n%s\n%s", err, dry, b)
+	}
+	if c := dockerNames(t, "container", project); len(c) > 0 {
+		t.Fatalf("the dry run made containers: %v", c)
+	}
+
 	listen := freePort(t)
 	start := time.Now()
 	n := startDecnet(t, listen, env, "up", "--mode", "unihost", "--config", ini, "--interface", l.bridge,
@@ -252,6 +264,15 @@ archetype = linux-server
 		t.Errorf("the API deploy changed %s: %v, was %v", lin, linNow, after)
 	}
 
+	// The CLI sets a decky's interval in the record the API reads.
+	decnetOut(t, env, "mutate", "--decky", lin, "--interval", "45", "--data-dir", data)
+	var deckies []api.Decky
+	n.get(token, "/deckies", &deckies)
+	if i := slices.IndexFunc(deckies, func(d api.Decky) bool { return d.Name == lin }); i < 0 ||
+		deckies[i].MutateInterval == nil || *deckies[i].MutateInterval != 45 {
+		t.Errorf("after mutate --interval 45 the API shows %+v", deckies)
+	}
+
 	// Stopping the workers leaves the deckies running.
 	n.stop()
 	if got := len(dockerNames(t, "container", project)); got == 0 {
@@ -280,6 +301,30 @@ archetype = linux-server
 		t.Errorf("the ssh command is in the ingest file %d times, want once", strings.Count(string(b), `"command":"uname -a; id"`))
 	}
 
+	// teardown --id removes one decky; the others keep running.
+	decnetOut(t, env, "teardown", "--id", extra, "--data-dir", data)
+	if c := dockerNames(t, "container", extra); len(c) > 0 {
+		t.Errorf("containers of %s left after teardown --id: %v", extra, c)
+	}
+	if got := deckyServices(t, project, win); !slices.Equal(got, []string{"redis", "ssh"}) {
+		t.Errorf("after teardown --id %s, %s runs %v", extra, win, got)
+	}
+
+	// redeploy brings back what was lost: a removed container, the hairpin.
+	hairpin := project[:min(len(project), 11)] + "_mv0"
+	exec.Command("docker", "rm", "-f", win+"-redis").Run()
+	exec.Command("ip", "link", "del", hairpin).Run()
+	decnetOut(t, env, "redeploy", "--data-dir", data)
+	if got := deckyServices(t, project, win); !slices.Equal(got, []string{"redis", "ssh"}) {
+		t.Errorf("after redeploy, %s runs %v", win, got)
+	}
+	if len(dockerNames(t, "link", hairpin)) != 1 {
+		t.Errorf("redeploy did not bring back the hairpin %s", hairpin)
+	}
+	if out := l.attack(t, redisCLI, "-h", winIP, "PING"); strings.TrimSpace(out) != "PONG" {
+		t.Errorf("the redeployed redis answered PING with %q", out)
+	}
+
 	// teardown --all leaves no container, network, interface or route.
 	decnetOut(t, env, "teardown", "--all", "--data-dir", data)
 	if c := dockerNames(t, "container", project); len(c) > 0 {
@@ -288,7 +333,7 @@ archetype = linux-server
 	if c := dockerNames(t, "network", project); len(c) > 0 {
 		t.Errorf("networks left: %v", c)
 	}
-	if c := dockerNames(t, "link", project[:min(len(project), 11)]+"_mv0"); len(c) > 0 {
+	if c := dockerNames(t, "link", hairpin); len(c) > 0 {
 		t.Errorf("hairpin left: %v", c)
 	}
 	if c := dockerNames(t, "route", l.prefix); len(c) != 1 { // the bridge's own subnet route

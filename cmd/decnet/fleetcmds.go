@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -234,17 +235,22 @@ to collect and serve.`,
 }
 
 func mutateCmd() *cobra.Command {
-	var dataDir, decky, ingest string
+	var dataDir, decky, ingest, interval string
 	var all, watch bool
 	cmd := &cobra.Command{
-		Use:   "mutate (--decky <name> | --all | --watch)",
+		Use:   "mutate (--decky <name> | --all | --watch | [--decky <name>] --interval <when>)",
 		Short: "Give deckies new services: one, all, or those due, on a schedule",
 		Long: `Change the service set of deckies of the docker deployment within their
 archetype: --decky one now, --all every one now, --watch those whose interval
 has passed, every 10 s until Ctrl-C. Without a flag, the due ones once. Each
 mutation rewrites the compose file, applies it, updates the deployment record
 and records a mutation event in the ingest file. A local fleet is mutated by
-its own process (the API or the dashboard).`,
+its own process (the API or the dashboard).
+
+--interval sets how often instead of mutating: with --decky that decky's own
+interval, else the fleet's default. It takes minutes ("45"), a duration
+("30m", "6h", "1d", "1M"), "never", or (with --decky) "default" for the
+fleet's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, out := cmd.Context(), cmd.OutOrStdout()
@@ -272,6 +278,9 @@ its own process (the API or the dashboard).`,
 			engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, Log: log})
 			if err != nil {
 				return err
+			}
+			if interval != "" {
+				return setInterval(ctx, out, engine, decky, interval)
 			}
 			var names []string
 			switch {
@@ -308,9 +317,62 @@ its own process (the API or the dashboard).`,
 	f.BoolVar(&all, "all", false, "mutate every decky now")
 	f.BoolVarP(&watch, "watch", "w", false, "mutate due deckies every 10 s until stopped")
 	f.StringVar(&ingest, "ingest-file", "", "where mutation events go (default <data-dir>/events.json)")
+	f.StringVar(&interval, "interval", "", `set the interval instead of mutating: minutes, a duration (30m, 6h, 1d), "never" or "default"`)
 	dataDirFlag(cmd, &dataDir)
 	cmd.MarkFlagsMutuallyExclusive("decky", "all", "watch")
+	cmd.MarkFlagsMutuallyExclusive("interval", "all", "watch")
 	return cmd
+}
+
+// setInterval sets a decky's interval, or the fleet's default without one.
+func setInterval(ctx context.Context, out io.Writer, engine *mutate.Engine, decky, when string) error {
+	var minutes *int // the engine's nil is never, its 0 the fleet default
+	switch when {
+	case "never":
+	case "default":
+		if decky == "" {
+			return errors.New(`--interval default needs --decky: the fleet's default has no default`)
+		}
+		minutes = new(0)
+	default:
+		n, err := strconv.Atoi(when)
+		if err != nil {
+			if n, err = fleet.ParseInterval(when); err != nil {
+				return fmt.Errorf("--interval %q: %w", when, err)
+			}
+		}
+		minutes = &n
+	}
+	if decky == "" {
+		global := 0
+		if minutes != nil {
+			global = *minutes
+		}
+		if err := engine.SetGlobalInterval(ctx, global); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "fleet default interval: %s\n", describeInterval(global))
+		return nil
+	}
+	if err := engine.SetInterval(ctx, decky, minutes); err != nil {
+		return err
+	}
+	switch {
+	case minutes == nil:
+		fmt.Fprintf(out, "%s: never mutated on schedule\n", decky)
+	case *minutes == 0:
+		fmt.Fprintf(out, "%s: the fleet default interval (%s)\n", decky, describeInterval(engine.GlobalInterval()))
+	default:
+		fmt.Fprintf(out, "%s: every %s\n", decky, describeInterval(*minutes))
+	}
+	return nil
+}
+
+func describeInterval(minutes int) string {
+	if minutes == 0 {
+		return "never"
+	}
+	return fleet.FormatInterval(minutes)
 }
 
 func imageCmd() *cobra.Command {

@@ -270,7 +270,9 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 		return err
 	}
 	d.goWorker("collector", true, col.Run, col.Check)
-	engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, State: d.repo, Log: log})
+	// No State: the deployment record keeps the intervals, whoever sets
+	// them (API, CLI), so there is no second copy to replay over it.
+	engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, Log: log})
 	if err != nil {
 		return err
 	}
