@@ -272,6 +272,11 @@ archetype = linux-server
 		deckies[i].MutateInterval == nil || *deckies[i].MutateInterval != 45 {
 		t.Errorf("after mutate --interval 45 the API shows %+v", deckies)
 	}
+	for _, d := range deckies {
+		if !d.Active {
+			t.Errorf("the API shows %s inactive while its containers run", d.Name)
+		}
+	}
 
 	// Stopping the workers leaves the deckies running.
 	n.stop()

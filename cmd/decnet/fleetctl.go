@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"decnet/internal/api"
@@ -27,6 +28,9 @@ type fleetControl struct {
 	rt     mutate.Runtime
 	engine *mutate.Engine
 	deploy func(ctx context.Context, ini string) error
+	// active reports which deckies serve (nil: all of them, as a local
+	// fleet serves all its deckies or fails to start).
+	active func() map[string]bool
 }
 
 var _ api.FleetControl = (*fleetControl)(nil)
@@ -36,6 +40,10 @@ var _ api.FleetControl = (*fleetControl)(nil)
 // the fleet's global interval.
 func (f *fleetControl) Deckies() []api.Decky {
 	ds := f.rt.Deckies()
+	var active map[string]bool
+	if f.active != nil {
+		active = f.active()
+	}
 	out := make([]api.Decky, len(ds))
 	for i, d := range ds {
 		var interval *int
@@ -53,9 +61,7 @@ func (f *fleetControl) Deckies() []api.Decky {
 			Name: d.Name, IP: d.IP.String(), Hostname: d.Hostname, Distro: d.Distro, Archetype: d.Archetype,
 			OS: d.OS, Services: d.Services, ServiceConfig: d.ServiceConfig, Ports: d.TCPPorts(),
 			MutateInterval: interval, LastMutated: last,
-			// A local fleet serves all its deckies or fails to start; a
-			// docker deployment returns only once every container runs.
-			Active: true,
+			Active: active == nil || active[d.Name],
 		}
 	}
 	return out
@@ -145,4 +151,32 @@ func apiError(err error) error {
 		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	return err
+}
+
+// activeTTL is how long the docker deckies' states are reused: the fleet
+// page and /deckies are read often, the engine is asked at most this often.
+const activeTTL = 2 * time.Second
+
+// dockerActive returns the active func of a docker runtime: container
+// states from the engine, cached for activeTTL. When the engine does not
+// answer, every decky shows inactive.
+func dockerActive(rt *docker.Runtime) func() map[string]bool {
+	var mu sync.Mutex
+	var at time.Time
+	var last map[string]bool
+	return func() map[string]bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) < activeTTL {
+			return last
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		m, err := rt.Active(ctx)
+		if err != nil {
+			m = map[string]bool{}
+		}
+		last, at = m, time.Now()
+		return last
+	}
 }

@@ -240,9 +240,18 @@ func runDeploy(ctx context.Context, out io.Writer, o deployOptions) error {
 // logs, which the next start collects from where this one stopped.
 func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	fl, do, err := buildDockerFleet(o.fleetFlags, o.lanFlags)
-	if err != nil {
-		return err
+	// Without a fleet on the command line, up resumes the recorded
+	// deployment (after a reboot, say) instead of replacing it with the
+	// default fleet.
+	dep, recErr := fleet.LoadDeployment(o.dataDir)
+	resume := recErr == nil && dep.Mode == fleet.ModeDocker && !o.fromFlags && o.config == ""
+	var fl fleet.Fleet
+	var do docker.DeployOptions
+	if !resume {
+		var err error
+		if fl, do, err = buildDockerFleet(o.fleetFlags, o.lanFlags); err != nil {
+			return err
+		}
 	}
 	d, err := newDaemon(ctx, o.daemonOptions, log)
 	if err != nil {
@@ -254,7 +263,13 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 		return err
 	}
 	defer cli.Close()
-	if err := rt.Deploy(ctx, fl, do); err != nil {
+	if resume {
+		fmt.Fprintf(out, "resuming the deployment recorded in %s (--config or fleet flags replace it)\n", o.dataDir)
+		err = rt.Redeploy(ctx)
+	} else {
+		err = rt.Deploy(ctx, fl, do)
+	}
+	if err != nil {
 		return err
 	}
 	emitter, err := pipeline.NewFileEmitter(o.ingestPath(), log)
@@ -277,7 +292,7 @@ func runUnihost(ctx context.Context, out io.Writer, o upOptions) error {
 		return err
 	}
 	d.goWorker("mutator", false, engine.Run, nil)
-	control := &fleetControl{rt: rt, engine: engine, deploy: func(ctx context.Context, ini string) error {
+	control := &fleetControl{rt: rt, engine: engine, active: dockerActive(rt), deploy: func(ctx context.Context, ini string) error {
 		return deployINI(ctx, rt, ini)
 	}}
 	return d.serve(ctx, out, control, func(url string, admin adminSeed) {

@@ -314,12 +314,15 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 		return err
 	}
 	// The record is written before the containers start, so that teardown
-	// knows the network and hairpin to remove even when they fail to.
-	dep, err := fleet.LoadDeployment(r.opts.DataDir)
-	if err != nil {
-		return err
-	}
-	return r.apply(ctx, dep.Fleet(), st)
+	// knows the network and hairpin to remove even when they fail to. The
+	// containers are then brought to the record under its lock, as a
+	// mutation does, so that neither applies a fleet the other replaced.
+	return fleet.UpdateDeployment(ctx, r.opts.DataDir, func(dep *fleet.Deployment, exists bool) error {
+		if !exists {
+			return fmt.Errorf("the deployment record of %s vanished during deploy", r.opts.DataDir)
+		}
+		return r.apply(ctx, dep.Fleet(), st)
+	})
 }
 
 // sameLAN reports whether a and b describe the same docker network but

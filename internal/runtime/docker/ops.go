@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"decnet/internal/compose"
 	"decnet/internal/fleet"
 	"decnet/internal/runtime/docker/lan"
 )
@@ -159,4 +160,26 @@ func (r *Runtime) Redeploy(ctx context.Context) error {
 	}
 	fl := dep.Fleet()
 	return r.Deploy(ctx, fl, DeployOptions{Network: st.Network, IPStart: st.IPStart})
+}
+
+// Active tells, for every recorded decky, whether its base container and
+// the container of each of its services run.
+func (r *Runtime) Active(ctx context.Context) (map[string]bool, error) {
+	cs, err := r.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	running := map[string]bool{}
+	for _, c := range cs {
+		running[c.Name] = c.State == "running"
+	}
+	out := map[string]bool{}
+	for _, d := range r.Deckies() {
+		up := running[d.Name]
+		for _, s := range d.Services {
+			up = up && running[compose.ContainerName(d.Name, s)]
+		}
+		out[d.Name] = up
+	}
+	return out, nil
 }
