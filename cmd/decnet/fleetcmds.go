@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"decnet/internal/fleet"
@@ -262,20 +263,13 @@ fleet's.`,
 				return errors.New("a local fleet is mutated by its own decnet up process: use the API (POST /deckies/{name}/mutate) or the dashboard")
 			}
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			rt, cli, err := newDockerRuntime(ctx, dataDir, out, log)
+			w, err := openDockerWorker(ctx, dataDir, ingest, out, log)
 			if err != nil {
 				return err
 			}
-			defer cli.Close()
-			if ingest == "" {
-				ingest = daemonOptions{storeOptions: storeOptions{dataDir: dataDir}}.ingestPath()
-			}
-			emitter, err := pipeline.NewFileEmitter(ingest, log)
-			if err != nil {
-				return err
-			}
-			defer emitter.Close()
-			engine, err := mutate.New(ctx, rt, mutate.Options{Emit: emitter, Log: log})
+			defer w.close()
+			rt := w.rt
+			engine, err := mutate.New(ctx, rt, mutate.Options{Emit: w.emitter, Log: log})
 			if err != nil {
 				return err
 			}
@@ -429,28 +423,52 @@ It resumes where the last collector of this data directory stopped.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			rt, cli, err := newDockerRuntime(ctx, dataDir, io.Discard, log)
+			w, err := openDockerWorker(ctx, dataDir, ingest, io.Discard, log)
 			if err != nil {
 				return err
 			}
-			defer cli.Close()
-			if ingest == "" {
-				ingest = daemonOptions{storeOptions: storeOptions{dataDir: dataDir}}.ingestPath()
-			}
-			emitter, err := pipeline.NewFileEmitter(ingest, log)
+			defer w.close()
+			col, err := newCollector(w.cli, w.rt, dataDir, w.emitter, log)
 			if err != nil {
 				return err
 			}
-			defer emitter.Close()
-			col, err := newCollector(cli, rt, dataDir, emitter, log)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "collecting the events of project %s into %s; Ctrl-C stops\n", rt.Project(), ingest)
+			fmt.Fprintf(cmd.OutOrStdout(), "collecting the events of project %s into %s; Ctrl-C stops\n", w.rt.Project(), w.ingest)
 			return col.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&ingest, "ingest-file", "", "where events go (default <data-dir>/events.json)")
 	dataDirFlag(cmd, &dataDir)
 	return cmd
+}
+
+// dockerWorker is what a worker command run alone (mutate, collect) needs:
+// the docker runtime of the data directory and the ingest file its events
+// go to.
+type dockerWorker struct {
+	rt      *docker.Runtime
+	cli     *client.Client
+	emitter *pipeline.FileEmitter
+	ingest  string
+}
+
+// openDockerWorker opens them; ingest "" is the data directory's file.
+func openDockerWorker(ctx context.Context, dataDir, ingest string, out io.Writer, log *slog.Logger) (*dockerWorker, error) {
+	rt, cli, err := newDockerRuntime(ctx, dataDir, out, log)
+	if err != nil {
+		return nil, err
+	}
+	if ingest == "" {
+		ingest = daemonOptions{storeOptions: storeOptions{dataDir: dataDir}}.ingestPath()
+	}
+	emitter, err := pipeline.NewFileEmitter(ingest, log)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return &dockerWorker{rt: rt, cli: cli, emitter: emitter, ingest: ingest}, nil
+}
+
+func (w *dockerWorker) close() {
+	w.emitter.Close()
+	w.cli.Close()
 }

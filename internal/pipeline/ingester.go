@@ -225,7 +225,7 @@ func (g *Ingester) lock(ctx context.Context) (release func(), ok bool) {
 		case !errors.Is(err, os.ErrNotExist):
 			g.fail("lock ingest file", err)
 		}
-		if !sleep(ctx, retryDelay) {
+		if !Sleep(ctx, retryDelay) {
 			return nil, false
 		}
 	}
@@ -246,7 +246,7 @@ func (g *Ingester) loadCheckpoint(ctx context.Context) (checkpoint, bool) {
 			return cp, true
 		}
 		g.fail("read ingest checkpoint", err)
-		if !sleep(ctx, retryDelay) {
+		if !Sleep(ctx, retryDelay) {
 			return cp, false
 		}
 	}
@@ -276,13 +276,15 @@ func (g *Ingester) commit(ctx context.Context, b batch) bool {
 			return true
 		}
 		g.fail("ingest batch", err)
-		if ctx.Err() != nil || !sleep(ctx, retryDelay) {
+		if ctx.Err() != nil || !Sleep(ctx, retryDelay) {
 			return false
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d and reports true, or false as soon as ctx ends first: the
+// pause of the pipeline's retry loops.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

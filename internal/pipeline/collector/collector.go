@@ -41,17 +41,6 @@ type Client interface {
 
 var _ Client = (*client.Client)(nil)
 
-// NewClient connects to the engine named by the environment (DOCKER_HOST
-// and friends, else the local socket). The API version is negotiated on
-// the first request, so older engines work.
-func NewClient() (*client.Client, error) {
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
-	}
-	return cli, nil
-}
-
 // Options configure a Collector.
 type Options struct {
 	// Project selects the containers: those labelled
@@ -180,7 +169,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			wait = minBackoff // it worked for a while: this is a new outage
 		}
 		c.log.Warn("docker engine stream broke; reconnecting", "err", err, "in", wait)
-		if !sleep(ctx, wait) {
+		if !pipeline.Sleep(ctx, wait) {
 			break
 		}
 		wait = min(2*wait, maxBackoff)
@@ -361,7 +350,7 @@ func (c *Collector) follow(ctx context.Context, f *follower) {
 		// Still running, or unknown: read again, pausing when the last
 		// stream brought nothing so one that keeps ending is no busy loop.
 		if n == 0 {
-			if !sleep(ctx, wait) {
+			if !pipeline.Sleep(ctx, wait) {
 				return
 			}
 			wait = min(2*wait, maxBackoff)
@@ -523,7 +512,7 @@ func (c *Collector) deliver(ctx context.Context, f *follower, rec event.Record) 
 		failed = true
 		c.setErr(&c.sinkErr, fmt.Errorf("sink: %w", err))
 		f.log.Error("event not handed over; retrying", "err", err, "in", wait, "line", rec.RawLine)
-		if !sleep(ctx, wait) {
+		if !pipeline.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, maxBackoff)
@@ -603,20 +592,9 @@ func (c *Collector) saveLoop(ctx context.Context) {
 		if err := c.save(); err != nil {
 			c.log.Error("collector checkpoint not written", "err", err)
 		}
-		if !sleep(ctx, checkpointEvery) {
+		if !pipeline.Sleep(ctx, checkpointEvery) {
 			return
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

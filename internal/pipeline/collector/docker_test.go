@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -69,21 +68,6 @@ func main() {
 	}
 }
 `
-
-func engineClient(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := NewClient()
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
-	}
-	if err != nil {
-		testutil.Skip(t, fmt.Sprintf("no docker engine: %v", err))
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
 
 func randomHex(t *testing.T) string {
 	b := make([]byte, 4)
@@ -241,7 +225,7 @@ func (s *sink) runsOf(decky string) map[string]int {
 }
 
 func TestRealEngine(t *testing.T) {
-	cli := engineClient(t)
+	cli := testutil.DockerEngine(t)
 	eng := &realEngine{t: t, cli: cli, image: buildPrinterImage(t, cli), names: map[string]string{}}
 	project := "collectortest-" + randomHex(t)
 	s1 := eng.create("d1", "ssh", labels(project, compose.RoleService, "d1", "ssh"))

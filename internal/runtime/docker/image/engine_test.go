@@ -16,27 +16,10 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// engine returns a client of the local Docker engine, skipping the test
-// (failing it in CI) when there is none.
-func engine(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		testutil.Skip(t, "no Docker client: "+err.Error())
-	}
-	t.Cleanup(func() { cli.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
-		testutil.Skip(t, "no Docker engine: "+err.Error())
-	}
-	return cli
-}
-
 // TestBuildOnEngine builds, reuses and rebuilds an image of a tiny static
 // program on the real engine and runs it.
 func TestBuildOnEngine(t *testing.T) {
-	cli := engine(t)
+	cli := testutil.DockerEngine(t)
 	ctx := t.Context()
 	bin := goBuild(t, echoProgram, false)
 	o := Options{Repo: fmt.Sprintf("decnet-imagetest-%d", time.Now().UnixNano()), Version: "t1", Binary: bin}

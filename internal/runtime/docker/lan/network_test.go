@@ -15,28 +15,12 @@ import (
 	"decnet/internal/testutil"
 )
 
-// engine connects to the local Docker engine, or skips (fails in CI).
-func engine(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		testutil.Skip(t, "no Docker client: "+err.Error())
-	}
-	t.Cleanup(func() { cli.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
-		testutil.Skip(t, "no Docker engine: "+err.Error())
-	}
-	return cli
-}
-
 // TestNetworkOnEngine drives EnsureNetwork and RemoveNetwork against the
 // real engine, on a bridge of the test's own as parent and under names and
 // a subnet of its own, so that it never meets a real deployment.
 func TestNetworkOnEngine(t *testing.T) {
 	requireRoot(t)
-	cli := engine(t)
+	cli := testutil.DockerEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
