@@ -22,13 +22,9 @@ import (
 // compose tool, unless CI=true, where their absence fails it.
 func requireDocker(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		testutil.Skip(t, "the docker runtime needs root (networks, hairpin interface)")
-	}
+	testutil.RequireRoot(t, "for the docker runtime (networks, hairpin interface)")
 	testutil.RequireTool(t, "docker")
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		testutil.Skip(t, "no Docker engine answers: "+err.Error())
-	}
+	testutil.DockerEngine(t)
 	if exec.Command("docker", "compose", "version").Run() != nil {
 		testutil.RequireTool(t, "docker-compose")
 	}

@@ -31,3 +31,11 @@ func Skip(t testing.TB, why string) {
 	}
 	t.Skip(why)
 }
+
+// RequireRoot skips a test that needs root (for why), or fails it in CI.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Skip(t, "needs root "+why)
+	}
+}

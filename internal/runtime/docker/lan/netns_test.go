@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -18,9 +17,7 @@ import (
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		testutil.Skip(t, "needs root to create network namespaces and interfaces")
-	}
+	testutil.RequireRoot(t, "to create network namespaces and interfaces")
 }
 
 // onThreadIn runs f on a thread switched into ns. The thread is locked and
