@@ -272,6 +272,15 @@ archetype = linux-server
 		if !d.Active {
 			t.Errorf("the API shows %s inactive while its containers run", d.Name)
 		}
+		// What the attacker's ARP table holds is the decky's own vendor
+		// MAC, not the engine's 02:42:... one.
+		if d.Name != win {
+			continue
+		}
+		neigh := l.attack(t, "ip", "neigh", "show", winIP)
+		if d.MAC == "" || strings.HasPrefix(d.MAC, "02:42") || !strings.Contains(neigh, "lladdr "+d.MAC) {
+			t.Errorf("%s has MAC %q in the API; the attacker's neighbour table says %q", win, d.MAC, neigh)
+		}
 	}
 
 	// Stopping the workers leaves the deckies running.
@@ -376,9 +385,9 @@ func recordServices(t *testing.T, data, decky string) []string {
 	t.Helper()
 	out := decnetOut(t, nil, "status", "--data-dir", data)
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[0] == decky {
+		if f := strings.Fields(line); len(f) > 5 && f[0] == decky {
 			var svcs []string
-			for _, s := range f[4 : len(f)-1] {
+			for _, s := range f[5 : len(f)-1] {
 				svcs = append(svcs, strings.SplitN(s, ":", 2)[0])
 			}
 			return svcs

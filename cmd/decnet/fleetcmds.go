@@ -96,7 +96,7 @@ func printStatus(ctx context.Context, w io.Writer, dataDir string, rt *docker.Ru
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DECKY\tIP\tHOSTNAME\tOS\tSERVICES\tSTATUS")
+	fmt.Fprintln(tw, "DECKY\tIP\tMAC\tHOSTNAME\tOS\tSERVICES\tSTATUS")
 	for _, d := range dep.Deckies {
 		var svcs []string
 		up := states[d.Name] == "running"
@@ -112,7 +112,11 @@ func printStatus(ctx context.Context, w io.Writer, dataDir string, rt *docker.Ru
 		if !up {
 			health = "degraded"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.IP, d.Hostname, d.OS, strings.Join(svcs, " "), health)
+		mac := d.MAC
+		if mac == "" {
+			mac = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.IP, mac, d.Hostname, d.OS, strings.Join(svcs, " "), health)
 	}
 	tw.Flush()
 	printWorkers(w, dataDir)

@@ -59,7 +59,7 @@ func (f *fleetControl) Deckies() []api.Decky {
 		}
 		out[i] = api.Decky{
 			Name: d.Name, IP: d.IP.String(), Hostname: d.Hostname, Distro: d.Distro, Archetype: d.Archetype,
-			OS: d.OS, Services: d.Services, ServiceConfig: d.ServiceConfig, Ports: d.TCPPorts(),
+			OS: d.OS, MAC: d.MAC, Services: d.Services, ServiceConfig: d.ServiceConfig, Ports: d.TCPPorts(),
 			MutateInterval: interval, LastMutated: last,
 			Active: active == nil || active[d.Name],
 		}

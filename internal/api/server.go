@@ -30,13 +30,16 @@ const Prefix = "/api/v1"
 
 // Decky is one decky of the fleet as the API shows it.
 type Decky struct {
-	Name      string   `json:"name"`
-	IP        string   `json:"ip"`
-	Hostname  string   `json:"hostname"`
-	Distro    string   `json:"distro"`
-	Archetype string   `json:"archetype,omitempty"`
-	OS        string   `json:"os"`
-	Services  []string `json:"services"`
+	Name      string `json:"name"`
+	IP        string `json:"ip"`
+	Hostname  string `json:"hostname"`
+	Distro    string `json:"distro"`
+	Archetype string `json:"archetype,omitempty"`
+	OS        string `json:"os"`
+	// MAC is the decky's own hardware address, where the runtime gives it
+	// one (docker on macvlan): what the LAN's switches and IDS see.
+	MAC      string   `json:"mac,omitempty"`
+	Services []string `json:"services"`
 	// ServiceConfig holds the persona keys per service.
 	ServiceConfig map[string]map[string]string `json:"service_config"`
 	// Ports maps each service to the TCP port it actually listens on (after
