@@ -36,6 +36,7 @@ type testLAN struct {
 	bridge   string
 	prefix   string // "10.a.b." without the last octet
 	attacker string // network namespace
+	nic      string // the attacker's interface
 }
 
 func (l testLAN) ip(last int) string { return fmt.Sprintf("%s%d", l.prefix, last) }
@@ -45,7 +46,7 @@ func (l testLAN) ip(last int) string { return fmt.Sprintf("%s%d", l.prefix, last
 func newTestLAN(t *testing.T) testLAN {
 	t.Helper()
 	id := fmt.Sprintf("%04x", rand.IntN(1<<16))
-	l := testLAN{bridge: "dkb" + id, prefix: fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(256)), attacker: "dka" + id}
+	l := testLAN{bridge: "dkb" + id, prefix: fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(256)), attacker: "dka" + id, nic: "dkp" + id}
 	ip := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -82,7 +83,10 @@ func (l testLAN) attack(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-var pingTTL = regexp.MustCompile(`ttl=(\d+)`)
+var (
+	pingTTL  = regexp.MustCompile(`ttl=(\d+)`)
+	arpReply = regexp.MustCompile(`reply from \S+ \[([0-9A-F:]+)\]`)
+)
 
 // dockerNames lists containers, networks or links whose name holds s.
 func dockerNames(t *testing.T, what, s string) []string {
@@ -122,6 +126,7 @@ func TestDockerRuntime(t *testing.T) {
 	testutil.RequireTool(t, "ssh")
 	redisCLI := testutil.RequireTool(t, "redis-cli")
 	ping := testutil.RequireTool(t, "ping")
+	arping := testutil.RequireTool(t, "arping")
 
 	l := newTestLAN(t)
 	project := fmt.Sprintf("e2e%04x", rand.IntN(1<<16))
@@ -186,6 +191,20 @@ archetype = linux-server
 		out := l.attack(t, ping, "-c", "1", "-W", "2", ip)
 		if m := pingTTL.FindStringSubmatch(out); m == nil || m[1] != want {
 			t.Errorf("ping %s: TTL %v, want %s (its OS family's)\n%s", ip, m, want, out)
+		}
+	}
+
+	// The LAN sees one MAC for this host's address: the hairpin, which
+	// holds it too, answers ARP for the deckies only.
+	bridgeMAC := strings.ToUpper(strings.TrimSpace(run(t, "cat", "/sys/class/net/"+l.bridge+"/address")))
+	arp := l.attack(t, arping, "-c", "3", "-I", l.nic, l.ip(1))
+	if replies := arpReply.FindAllStringSubmatch(arp, -1); len(replies) == 0 {
+		t.Errorf("no ARP reply for this host's address:\n%s", arp)
+	} else {
+		for _, r := range replies {
+			if r[1] != bridgeMAC {
+				t.Errorf("this host's address answered by %s besides its own MAC %s:\n%s", r[1], bridgeMAC, arp)
+			}
 		}
 	}
 

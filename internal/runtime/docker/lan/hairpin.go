@@ -129,11 +129,13 @@ func wireless(root string, l netlink.Link) bool {
 // up, with the route to the deckies' range through it. It converges from any
 // earlier state: a hairpin of the wrong kind or parent is recreated, stray
 // addresses and routes on it are removed. h nil means the current network
-// namespace.
+// namespace; only then does the hairpin also answer ARP for the deckies
+// alone (see quietARP).
 func EnsureHairpin(h *netlink.Handle, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	current := h == nil
 	h = orCurrent(h)
 	parent, err := parentLink(h, c)
 	if err != nil {
@@ -149,7 +151,11 @@ func EnsureHairpin(h *netlink.Handle, c Config) error {
 			return err
 		}
 	}
-	if err := configureHairpin(h, link, c); err != nil {
+	err = configureHairpin(h, link, c)
+	if err == nil && current {
+		err = quietARP(c.Hairpin)
+	}
+	if err != nil {
 		if created {
 			// A half-configured hairpin would hide the failure on the next run.
 			if derr := h.LinkDel(link); derr != nil {
@@ -157,6 +163,21 @@ func EnsureHairpin(h *netlink.Handle, c Config) error {
 			}
 		}
 		return err
+	}
+	return nil
+}
+
+// quietARP makes the hairpin answer ARP requests only from hosts routed
+// through it, the deckies (arp_filter). The hairpin holds this host's
+// address, and macvlan children hear the LAN's broadcasts: without it,
+// both the parent and the hairpin answer the LAN's requests for this
+// host, two MACs for one address, which an ARP scan shows. It is a sysctl
+// of the current network namespace, so EnsureHairpin sets it only when
+// given no handle (another namespace's caller sets it there).
+func quietARP(name string) error {
+	path := filepath.Join("/proc/sys/net/ipv4/conf", name, "arp_filter")
+	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("hairpin %q: answer ARP for the deckies only: %w", name, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -288,5 +289,27 @@ func TestRemoveHairpinRefusesOtherKinds(t *testing.T) {
 	}
 	if _, err := h.LinkByName(c.Parent); err != nil {
 		t.Fatalf("the bridge is gone: %v", err)
+	}
+}
+
+// TestHairpinQuietARP checks that a hairpin made in the current namespace
+// answers ARP only for hosts routed through it (arp_filter), so the LAN
+// never sees two MACs for this host's address.
+func TestHairpinQuietARP(t *testing.T) {
+	ns, _, c := testLAN(t, false)
+	var got []byte
+	err := onThreadIn(ns, func() error {
+		if err := EnsureHairpin(nil, c); err != nil {
+			return err
+		}
+		var err error
+		got, err = os.ReadFile("/proc/sys/net/ipv4/conf/" + c.Hairpin + "/arp_filter")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != "1" {
+		t.Fatalf("arp_filter of the hairpin is %q, want 1", got)
 	}
 }
