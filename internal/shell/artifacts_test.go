@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"decnet/internal/archetype"
+	"decnet/internal/artifact"
 )
 
 // writer is a root session on the filesystem under dir that records the
@@ -65,9 +66,9 @@ func artifactFiles(t *testing.T, dir string) ([]string, int64) {
 }
 
 func TestArtifactsBudgetDedupReopen(t *testing.T) {
-	old := ArtifactBudget
-	ArtifactBudget = 40
-	defer func() { ArtifactBudget = old }()
+	old := artifact.Budget
+	artifact.Budget = 40
+	defer func() { artifact.Budget = old }()
 	dir := t.TempDir()
 	w := openWriter(t, dir)
 
@@ -90,7 +91,7 @@ func TestArtifactsBudgetDedupReopen(t *testing.T) {
 	}
 	// The next grown copy (20 bytes) would pass 40: reported, not kept.
 	over := w.run(t, "echo aaaa >> /tmp/a")
-	if over.StoredAs != "" || over.NotStored != NotStoredBudget || over.Size != 20 || len(over.SHA256) != 64 || over.Path != "/tmp/a" {
+	if over.StoredAs != "" || over.NotStored != artifact.NotStoredBudget || over.Size != 20 || len(over.SHA256) != 64 || over.Path != "/tmp/a" {
 		t.Errorf("over budget %+v", over)
 	}
 	// The file itself is still written; only the capture is skipped.
@@ -115,7 +116,7 @@ func TestArtifactsBudgetDedupReopen(t *testing.T) {
 	// old copies are found by content.
 	os.WriteFile(filepath.Join(dir, "artifacts", ".tmp-123"), []byte("left by a crash"), 0o600)
 	w2 := openWriter(t, dir)
-	if got := w2.run(t, "echo 1 > /tmp/t"); got.NotStored != NotStoredBudget {
+	if got := w2.run(t, "echo 1 > /tmp/t"); got.NotStored != artifact.NotStoredBudget {
 		t.Errorf("after reopen, budget not recounted: %+v", got)
 	}
 	if got := w2.run(t, "echo aaaa > /tmp/b"); got.StoredAs != first.StoredAs {

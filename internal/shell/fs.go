@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"decnet/internal/archetype"
+	"decnet/internal/artifact"
 )
 
 // Size limits of a decky's filesystem. They are variables so tests can lower
@@ -69,7 +70,7 @@ func (n *Node) Size() int64 {
 type FS struct {
 	dir string
 	sys System
-	art *artifacts
+	art *artifact.Store
 
 	mu    sync.RWMutex
 	nodes map[string]*Node
@@ -106,7 +107,7 @@ func Open(dir string, sys System) (*FS, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("shell: %w", err)
 	}
-	art, err := openArtifacts(filepath.Join(dir, "artifacts"))
+	art, err := artifact.Open(filepath.Join(dir, "artifacts"))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"decnet/internal/artifact"
 )
 
 // maxOutput caps what one command may print or pipe, so a loop cannot
@@ -31,15 +33,10 @@ type Hooks struct {
 
 // FileWrite describes a file an attacker wrote. The bytes are also stored
 // under the filesystem's directory, in artifacts/StoredAs, once per distinct
-// content and while the decky's ArtifactBudget lasts.
+// content and while the store's artifact.Budget lasts.
 type FileWrite struct {
-	Path     string
-	Size     int64
-	SHA256   string
-	StoredAs string // empty when the bytes were not kept
-	// NotStored says why StoredAs is empty: NotStoredBudget or
-	// NotStoredError.
-	NotStored string
+	Path string
+	artifact.Kept
 }
 
 // Download is a fetch attempt.
@@ -422,9 +419,9 @@ func (s *Session) writeAndReport(p string, data []byte, appendTo bool) error {
 	if len(content) == 0 {
 		return nil
 	}
-	sum, stored, why := s.fs.art.store(r, content, now)
+	kept := s.fs.art.Keep(r, content, now)
 	if s.hooks.File != nil {
-		s.hooks.File(FileWrite{Path: r, Size: int64(len(content)), SHA256: sum, StoredAs: stored, NotStored: why})
+		s.hooks.File(FileWrite{Path: r, Kept: kept})
 	}
 	return nil
 }

@@ -3,8 +3,8 @@ package ssh
 import (
 	"testing"
 
+	"decnet/internal/artifact"
 	"decnet/internal/event"
-	"decnet/internal/shell"
 	"decnet/internal/testutil"
 )
 
@@ -12,9 +12,9 @@ import (
 // artifact budget is spent: still reported with hash, size and path, but
 // marked as not kept; and a repeated content reuses the kept copy.
 func TestFileCapturedOverBudget(t *testing.T) {
-	old := shell.ArtifactBudget
-	shell.ArtifactBudget = 16
-	defer func() { shell.ArtifactBudget = old }()
+	old := artifact.Budget
+	artifact.Budget = 16
+	defer func() { artifact.Budget = old }()
 	ts := start(t, "127.77.0.11", "debian", &Persona{Password: "pw"}, "")
 	c, err := dial(t, ts.addr, "root", "pw")
 	if err != nil {
@@ -31,7 +31,7 @@ func TestFileCapturedOverBudget(t *testing.T) {
 	if b["stored_as"] != a["stored_as"] || b["stored"] != "true" || b["orig_path"] != "/tmp/b" {
 		t.Errorf("same content %v, want stored as %s", b, a["stored_as"])
 	}
-	want := map[string]string{"stored": "false", "reason": shell.NotStoredBudget, "stored_as": "", "size": "11",
+	want := map[string]string{"stored": "false", "reason": artifact.NotStoredBudget, "stored_as": "", "size": "11",
 		"orig_path": "/tmp/c", "sha256": "c67c199595622dfbdc9e415c4a0ad6166eb49cbf74c6aac7bb3e958604d5ecb8"}
 	for k, v := range want {
 		if over[k] != v {

@@ -109,11 +109,8 @@ func (s *Server) hooks(user string, fields map[string]string) shell.Hooks {
 			s.emit(event.TypeCommand, event.Notice, fields, map[string]string{event.FieldCommand: truncate(line, 4096), event.FieldUsername: user})
 		},
 		File: func(f shell.FileWrite) {
-			extra := map[string]string{"sha256": f.SHA256, "size": strconv.FormatInt(f.Size, 10), "orig_path": f.Path,
-				"stored_as": f.StoredAs, "stored": strconv.FormatBool(f.NotStored == ""), event.FieldUsername: user}
-			if f.NotStored != "" {
-				extra["reason"] = f.NotStored
-			}
+			extra := f.Fields(f.Path)
+			extra[event.FieldUsername] = user
 			s.emit(event.TypeFileCaptured, event.Warning, fields, extra)
 		},
 		Download: func(d shell.Download) {

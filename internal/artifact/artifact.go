@@ -1,4 +1,9 @@
-package shell
+// Package artifact keeps the files attackers leave on a decky (written in
+// the fake shell, uploaded over ftp, tftp, smb): each distinct content
+// once, under a name that is safe to copy anywhere, within a byte budget
+// per decky, so a loop of uploads cannot fill the disk. Nothing stored is
+// ever executed or opened by decnet.
+package artifact
 
 import (
 	"crypto/sha256"
@@ -10,17 +15,18 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// ArtifactBudget bounds the bytes a decky keeps under <dir>/artifacts, so
-// a loop of appends across sessions cannot fill the disk. It is a variable
-// so tests can lower it; the runtime never changes it.
-var ArtifactBudget int64 = 256 << 20
+// Budget bounds the bytes one store keeps, so a loop of uploads across
+// sessions cannot fill the disk. It is a variable so tests can lower it;
+// the runtime never changes it.
+var Budget int64 = 256 << 20
 
-// Why a write's bytes were not kept (FileWrite.NotStored).
+// Why a file's bytes were not kept (Kept.NotStored).
 const (
 	NotStoredBudget = "budget" // the decky's ArtifactBudget is spent
 	NotStoredError  = "error"  // the copy could not be written
@@ -30,9 +36,10 @@ const (
 // names): time, the first 12 hex digits of the sha256, the base name.
 var artifactName = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z_([0-9a-f]{12})_`)
 
-// artifacts is a decky's store of attacker-written bytes: each distinct
-// content is kept once, and the total stays within ArtifactBudget.
-type artifacts struct {
+// Store is one directory of attacker-written bytes: each distinct content
+// is kept once, and the total stays within Budget. It is safe for
+// concurrent use.
+type Store struct {
 	dir string
 
 	mu   sync.Mutex
@@ -44,15 +51,16 @@ type artifacts struct {
 	unhashed map[string][]string
 }
 
-// openArtifacts accounts for what an earlier run left in dir.
-func openArtifacts(dir string) (*artifacts, error) {
-	a := &artifacts{dir: dir, sums: map[string]string{}, unhashed: map[string][]string{}}
+// Open returns the store of dir (created on the first file kept),
+// accounting for what an earlier run left there.
+func Open(dir string) (*Store, error) {
+	a := &Store{dir: dir, sums: map[string]string{}, unhashed: map[string][]string{}}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return a, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("shell: artifacts: %w", err)
+		return nil, fmt.Errorf("artifacts: %w", err)
 	}
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
@@ -74,10 +82,40 @@ func openArtifacts(dir string) (*artifacts, error) {
 	return a, nil
 }
 
-// store keeps a copy of data, written to p at now, unless the same bytes
-// are kept already (their name is returned) or the budget is spent. sum is
-// always the sha256; notStored says why stored is empty.
-func (a *artifacts) store(p string, data []byte, now time.Time) (sum, stored, notStored string) {
+// Kept is what Keep did with a file.
+type Kept struct {
+	// SHA256 is the hex digest of the bytes, kept or not.
+	SHA256 string
+	Size   int64
+	// StoredAs is the file's name in the store's directory, "" when the
+	// bytes were not kept.
+	StoredAs string
+	// NotStored says why StoredAs is empty: NotStoredBudget or
+	// NotStoredError.
+	NotStored string
+}
+
+// Fields are the file_captured event's fields for a file the attacker
+// named origPath: sha256, size, orig_path, stored_as, stored, and reason
+// when the bytes were not kept.
+func (k Kept) Fields(origPath string) map[string]string {
+	f := map[string]string{"sha256": k.SHA256, "size": strconv.FormatInt(k.Size, 10), "orig_path": origPath,
+		"stored_as": k.StoredAs, "stored": strconv.FormatBool(k.NotStored == "")}
+	if k.NotStored != "" {
+		f["reason"] = k.NotStored
+	}
+	return f
+}
+
+// Keep keeps a copy of data, which the attacker wrote to p at now, unless
+// the same bytes are kept already (their name is returned) or the budget
+// is spent.
+func (a *Store) Keep(p string, data []byte, now time.Time) Kept {
+	sum, stored, why := a.store(p, data, now)
+	return Kept{SHA256: sum, Size: int64(len(data)), StoredAs: stored, NotStored: why}
+}
+
+func (a *Store) store(p string, data []byte, now time.Time) (sum, stored, notStored string) {
 	h := sha256.Sum256(data)
 	sum = hex.EncodeToString(h[:])
 	a.mu.Lock()
@@ -85,7 +123,7 @@ func (a *artifacts) store(p string, data []byte, now time.Time) (sum, stored, no
 	if name := a.find(sum, int64(len(data))); name != "" {
 		return sum, name, ""
 	}
-	if a.used+int64(len(data)) > ArtifactBudget {
+	if a.used+int64(len(data)) > Budget {
 		return sum, "", NotStoredBudget
 	}
 	// The stored name keeps only a safe alphabet of the original name (the
@@ -124,7 +162,7 @@ func (a *artifacts) store(p string, data []byte, now time.Time) (sum, stored, no
 // files from an earlier run that share its prefix. A file someone removed
 // from the directory is forgotten and its bytes given back. Callers hold
 // a.mu.
-func (a *artifacts) find(sum string, size int64) string {
+func (a *Store) find(sum string, size int64) string {
 	if name, ok := a.sums[sum]; ok {
 		if _, err := os.Stat(filepath.Join(a.dir, name)); err == nil {
 			return name
@@ -152,4 +190,24 @@ func (a *artifacts) find(sum string, size int64) string {
 	}
 	delete(a.unhashed, prefix)
 	return ""
+}
+
+func writeAtomic(name string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
 }
