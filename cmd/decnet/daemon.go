@@ -138,9 +138,9 @@ func (d *daemon) startWorkers(notify <-chan struct{}) error {
 	return nil
 }
 
-// artifactDirs are the directories where the ssh honeypot of a decky
-// keeps the files attackers upload:
-// <data-dir>/deckies/<decky>/<service>/shell/artifacts.
+// artifactDirs are the directories where the services of a decky keep
+// the files attackers upload: <data-dir>/deckies/<decky>/<service>/artifacts
+// (ftp, tftp, ...), or .../shell/artifacts for the fake shell (ssh, telnet).
 func (d *daemon) artifactDirs(decky string) []string {
 	// The name comes from a stored log row; it must stay one path element.
 	if decky == "" || decky == "." || decky == ".." || filepath.Base(decky) != decky {
@@ -153,9 +153,13 @@ func (d *daemon) artifactDirs(decky string) []string {
 	}
 	var dirs []string
 	for _, s := range services {
-		dir := filepath.Join(root, s.Name(), "shell", "artifacts")
-		if fi, err := os.Stat(dir); err == nil && fi.IsDir() && s.IsDir() {
-			dirs = append(dirs, dir)
+		if !s.IsDir() {
+			continue
+		}
+		for _, dir := range []string{filepath.Join(root, s.Name(), "artifacts"), filepath.Join(root, s.Name(), "shell", "artifacts")} {
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+				dirs = append(dirs, dir)
+			}
 		}
 	}
 	return dirs

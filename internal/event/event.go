@@ -58,7 +58,13 @@ const (
 	FieldPath      = "path"
 	FieldHeaders   = "headers"
 	FieldUserAgent = "user_agent"
-	FieldSession   = "session"
+	// FieldHash is crackable material of a login whose password the
+	// protocol never reveals (NetNTLMv2, VNC challenge and response), as
+	// one string in the format FieldHashFormat names, e.g.
+	// "netntlmv2 (hashcat 5600)".
+	FieldHash       = "hash"
+	FieldHashFormat = "hash_format"
+	FieldSession    = "session"
 )
 
 // Event is one thing that happened on a decky. Field values are always

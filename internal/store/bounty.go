@@ -46,6 +46,9 @@ var fingerprintRules = []fingerprintRule{
 //   - credential {username, password[, method]} when the event carries a
 //     username and a password field (the password may be empty: a blank
 //     password is a real attempt);
+//   - credential {username, hash, hash_format[, domain]} when it carries
+//     crackable material instead (the username may be empty: VNC has
+//     none);
 //   - fingerprint http_useragent {value} from the user_agent field or the
 //     User-Agent of the headers field (a JSON object); the request's method
 //     and path stay in the log row, or every URL a scanner hits would be a
@@ -67,6 +70,13 @@ func BountiesOf(r event.Record) []Bounty {
 		p := map[string]any{"username": f[event.FieldUsername], "password": pass}
 		if m := f[event.FieldMethod]; m != "" {
 			p["method"] = m
+		}
+		add(BountyCredential, r.AttackerIP, p)
+	}
+	if h := f[event.FieldHash]; h != "" && f[event.FieldHashFormat] != "" {
+		p := map[string]any{"username": f[event.FieldUsername], "hash": h, "hash_format": f[event.FieldHashFormat]}
+		if d := f["domain"]; d != "" {
+			p["domain"] = d
 		}
 		add(BountyCredential, r.AttackerIP, p)
 	}
