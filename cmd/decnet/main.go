@@ -16,6 +16,7 @@ import (
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/ssh"
+	_ "decnet/internal/service/vnc"
 )
 
 func main() {
