@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	// The built-in honeypots register themselves.
+	_ "decnet/internal/service/ftp"
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/ssh"
