@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"decnet/internal/testutil"
+)
+
+// versionScan is what `nmap -sV` must name on each TCP service's port:
+// the product the persona claims, as a scanner's database sees it.
+var versionScan = []struct {
+	service string
+	want    *regexp.Regexp
+}{
+	{"ssh", regexp.MustCompile(`^ssh\s+OpenSSH 9\.2p1 Debian 2\+deb12u\d+ \(protocol 2\.0\)`)},
+	{"ftp", regexp.MustCompile(`^ftp\s+vsftpd 3\.0\.3`)},
+	{"http", regexp.MustCompile(`^http\s+Apache httpd 2\.4\.\d+ \(\(Debian\)\)`)},
+	{"redis", regexp.MustCompile(`^redis\s+Redis key-value store 7\.0\.15`)},
+	{"vnc", regexp.MustCompile(`^vnc\s+VNC \(protocol 3\.8\)`)},
+}
+
+// TestNmapVersionScan runs nmap's version detection against one decky of
+// every TCP service, wherever the local runtime put its ports, and checks
+// that each is named as the product its persona claims. (tftp, on UDP,
+// is proven byte-identical to tftpd-hpa by its own differential test;
+// nmap names no tftp product.)
+func TestNmapVersionScan(t *testing.T) {
+	nmap := testutil.RequireTool(t, "nmap")
+	dir := t.TempDir()
+	var services []string
+	for _, v := range versionScan {
+		services = append(services, v.service)
+	}
+	ini := filepath.Join(dir, "fleet.ini")
+	os.WriteFile(ini, []byte("[scanned]\ndistro = debian\nservices = "+strings.Join(services, ", ")+"\n"), 0o600)
+	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", ini, "--ip-base", "127.77.241.10")
+
+	var ports []string
+	byPort := map[string]string{}
+	for _, v := range versionScan {
+		p := n.port("scanned", v.service)
+		ports = append(ports, p)
+		byPort[p] = v.service
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", strings.Join(ports, ","), "127.77.241.10").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nmap: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		port, rest, ok := strings.Cut(line, "/tcp")
+		if svc := byPort[port]; ok && svc != "" {
+			got[svc] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "open"))
+		}
+	}
+	for _, v := range versionScan {
+		if !v.want.MatchString(got[v.service]) {
+			t.Errorf("nmap -sV names %s %q, want %s\n%s", v.service, got[v.service], v.want, out)
+		}
+	}
+}
