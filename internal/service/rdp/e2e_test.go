@@ -1,0 +1,250 @@
+package rdp
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"decnet/internal/event"
+	"decnet/internal/ntlmssp"
+	"decnet/internal/service"
+	"decnet/internal/testutil"
+)
+
+// xdisplay starts a virtual X server for the test (xfreerdp needs a
+// display even with /auth-only) and returns its DISPLAY. Xvfb is run
+// directly rather than through xvfb-run, whose clean-up sometimes fails
+// and then hides xfreerdp's exit code.
+func xdisplay(t *testing.T) string {
+	t.Helper()
+	xvfb := testutil.RequireTool(t, "Xvfb")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(xvfb, "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1024x768x24")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("Xvfb did not report its display: %v", err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
+
+// xfreerdp runs FreeRDP 2's client on a virtual display and returns its
+// exit code and output.
+func xfreerdp(t *testing.T, addr string, args ...string) (int, string) {
+	t.Helper()
+	bin := testutil.RequireTool(t, "xfreerdp")
+	display := xdisplay(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"/v:" + addr, "/cert:ignore", "/log-level:INFO"}, args...)...)
+	// FreeRDP keeps known hosts under $HOME/.config/freerdp.
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "DISPLAY="+display)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("xfreerdp: %v\n%s", err, out)
+	}
+	return code, string(out)
+}
+
+// xfreerdp /auth-only against the Windows persona: the mstshash user is
+// logged at negotiation, NLA is negotiated, the NTLMv2 response is
+// captured in hashcat's format and verifies with the password typed, and
+// the client reports a logon failure.
+func TestXfreerdpEndToEnd(t *testing.T) {
+	_, addr, ev := startServer(t, windowsHost, &Persona{NLA: true}, "127.0.61.1")
+	code, out := xfreerdp(t, addr, "/auth-only", "/u:alice", "/p:secret", "/d:CORP")
+	t.Logf("xfreerdp exit %d:\n%s", code, out)
+	if code != xfExitLogonFailure || !strings.Contains(out, "ERRCONNECT_LOGON_FAILURE") {
+		t.Errorf("xfreerdp exit %d, want %d (ERRCONNECT_LOGON_FAILURE)", code, xfExitLogonFailure)
+	}
+	neg := waitFor(t, ev, typeNegotiate)
+	checkFields(t, "negotiate", neg, map[string]string{event.FieldUsername: "alice",
+		"requested_protocols": "SSL|HYBRID", "selected_protocol": "HYBRID", "neg_request": "true"})
+	checkFields(t, "negotiate", neg, peerFields)
+	tlsEv := waitFor(t, ev, typeTLS)
+	checkFields(t, "tls", tlsEv, map[string]string{"tls_version": "TLS 1.2", "cipher": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "error": ""})
+	nn := waitFor(t, ev, typeNTLMNegotiate)
+	checkFields(t, "ntlm_negotiate", nn, map[string]string{"credssp_version": "*", "ntlm_flags": "*"})
+	a := waitFor(t, ev, event.TypeAuth)
+	checkFields(t, "auth", a, map[string]string{event.FieldUsername: "alice", "domain": "CORP",
+		event.FieldHashFormat: ntlmssp.FormatNetNTLMv2, event.FieldSuccess: "false", event.FieldMethod: "NTLM",
+		"security": "HYBRID", "workstation": "*"})
+	checkFields(t, "auth", a, peerFields)
+	crackV2(t, a[event.FieldHash], "secret")
+	if a[event.FieldSession] != neg[event.FieldSession] {
+		t.Errorf("auth and negotiate events of different sessions")
+	}
+	if a[event.FieldSrcIP] != "127.0.0.1" {
+		t.Errorf("src_ip %s, want the client's 127.0.0.1", a[event.FieldSrcIP])
+	}
+}
+
+// xfreerdp's exit codes (client/X11/xf_client.h, FreeRDP 2.11).
+const (
+	xfExitNegoFailure     = 133
+	xfExitLogonFailure    = 134
+	xfExitTransportFailed = 147
+)
+
+// xfreerdp with the security layers that end before CredSSP: what the
+// server selects or refuses and, where the client gets that far, its MCS
+// Connect-Initial. FreeRDP sends no RDP_NEG_REQ at all for /sec:rdp.
+func TestXfreerdpSecurityLayers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		host      service.Host
+		nla       bool
+		args      []string
+		requested string
+		selected  string
+		failure   string
+		code      int
+	}{
+		{"windows nla /sec:rdp", windowsHost, true, []string{"/sec:rdp"}, "", "", "", xfExitTransportFailed},
+		{"windows nla /sec:tls", windowsHost, true, []string{"/sec:tls"}, "SSL", "", "HYBRID_REQUIRED_BY_SERVER", xfExitNegoFailure},
+		{"windows no nla /sec:tls", windowsHost, false, []string{"/sec:tls"}, "SSL", "SSL", "", xfExitTransportFailed},
+		{"windows no nla /sec:rdp", windowsHost, false, []string{"/sec:rdp"}, "", "", "", xfExitTransportFailed},
+		{"xrdp", linuxHost, false, nil, "SSL|HYBRID", "SSL", "", xfExitTransportFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr, ev := startServer(t, tc.host, &Persona{NLA: tc.nla}, "127.0.61.2")
+			code, out := xfreerdp(t, addr, append([]string{"/u:bob", "/p:hunter2", "/size:800x600"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("xfreerdp exit %d, want %d:\n%s", code, tc.code, out)
+			}
+			neg := waitFor(t, ev, typeNegotiate)
+			checkFields(t, "negotiate", neg, map[string]string{event.FieldUsername: "bob",
+				"requested_protocols": tc.requested, "selected_protocol": tc.selected, "failure": tc.failure,
+				"neg_request": strconv.FormatBool(tc.requested != "")})
+			if tc.failure != "" {
+				if n := len(ev.OfType(typeMCSConnect)); n != 0 {
+					t.Errorf("%d mcs_connect events after a refusal", n)
+				}
+				return
+			}
+			m := waitFor(t, ev, typeMCSConnect)
+			checkFields(t, "mcs_connect", m, map[string]string{"client_name": "*", "desktop": "800x600",
+				"client_build": "*", "channels": "*", "rdp_version": "*"})
+			checkFields(t, "mcs_connect", m, peerFields)
+		})
+	}
+}
+
+// serveOn serves srv on a listener at addr (a fixed port, for tools that
+// cannot use another) until the test ends.
+func serveOn(t *testing.T, srv *Server, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		testutil.Skip(t, "cannot listen on "+addr+": "+err.Error())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{Port: ln}}) }()
+	t.Cleanup(func() {
+		cancel()
+		ln.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+}
+
+// impacket's rdp_check.py (CredSSP version 2, raw NTLMSSP, port 3389
+// only): the NTLMv2 response is captured and the check fails.
+func TestImpacketRdpCheck(t *testing.T) {
+	testutil.RequireRoot(t, "to listen on port 3389")
+	script := "/usr/share/doc/python3-impacket/examples/rdp_check.py"
+	if _, err := os.Stat(script); err != nil {
+		testutil.Skip(t, "python3-impacket is not installed (see .ci/run)")
+	}
+	host := windowsHost
+	host.DataDir = t.TempDir()
+	ev := &testutil.Events{}
+	p := &Persona{NLA: true, Domain: "corp.example.com"}
+	srv, err := newServer(service.Config{Host: host, Persona: p, Emit: ev}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, srv, "127.0.61.3:3389")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/usr/bin/python3", script, "CORP/alice:secret@127.0.61.3").CombinedOutput()
+	t.Logf("rdp_check.py (%v):\n%s", err, out)
+	if strings.Contains(string(out), "Access Granted") {
+		t.Errorf("rdp_check.py reports access granted")
+	}
+	if !strings.Contains(string(out), "Access Denied") {
+		t.Errorf("rdp_check.py does not report Access Denied, as against Windows")
+	}
+	a := waitFor(t, ev, event.TypeAuth)
+	checkFields(t, "auth", a, map[string]string{event.FieldUsername: "alice", "domain": "CORP",
+		event.FieldHashFormat: ntlmssp.FormatNetNTLMv2, "credssp_version": "2", event.FieldSuccess: "false"})
+	crackV2(t, a[event.FieldHash], "secret")
+	neg := waitFor(t, ev, typeNegotiate)
+	checkFields(t, "negotiate", neg, map[string]string{event.FieldUsername: "", "requested_protocols": "SSL|HYBRID",
+		"selected_protocol": "HYBRID"})
+}
+
+// nmap's version scan and RDP scripts name the Windows persona as they
+// name Windows: the service, the NLA-only security layers, and the
+// machine in the NTLM challenge. On port 3389 only: elsewhere nmap's TLS
+// probe comes first, and Windows (like the persona) answers it with a
+// TLS handshake, so nmap reports ssl/unknown.
+func TestNmap(t *testing.T) {
+	nmap := testutil.RequireTool(t, "nmap")
+	testutil.RequireRoot(t, "to listen on port 3389")
+	host := windowsHost
+	host.DataDir = t.TempDir()
+	ev := &testutil.Events{}
+	p := &Persona{NLA: true, Domain: "corp.example.com"}
+	srv, err := newServer(service.Config{Host: host, Persona: p, Emit: ev}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, srv, "127.0.61.6:3389")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", "3389",
+		"--script", "rdp-ntlm-info,rdp-enum-encryption", "127.0.61.6").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nmap: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	for _, w := range []string{"3389/tcp open  ms-wbt-server Microsoft Terminal Services",
+		"CredSSP (NLA): SUCCESS", "CredSSP with Early User Auth: SUCCESS", "RDSTLS: SUCCESS",
+		"Target_Name: CORP", "NetBIOS_Computer_Name: SRV-FILES-42", "DNS_Computer_Name: SRV-FILES-42.corp.example.com",
+		"DNS_Tree_Name: corp.example.com", "Product_Version: 10.0.17763", "OS: Windows"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("nmap output lacks %q", w)
+		}
+	}
+	for _, w := range []string{"Native RDP: SUCCESS", "SSL: SUCCESS"} {
+		if strings.Contains(string(out), w) {
+			t.Errorf("nmap output has %q: NLA is not required", w)
+		}
+	}
+	checkFields(t, "negotiate", waitFor(t, ev, typeNegotiate), map[string]string{event.FieldUsername: "nmap"})
+}

@@ -1,0 +1,68 @@
+// Package rdp is the RDP honeypot. As Windows Server 2019 (the default on
+// Windows deckies) it reads the X.224 Connection Request (the mstshash
+// cookie names the user before any login), answers the negotiation as
+// Windows does, requires Network Level Authentication, and over TLS with a
+// Windows-style self-signed certificate runs CredSSP far enough to capture
+// the client's NTLMv2 response in hashcat's format; then it refuses the
+// logon with STATUS_LOGON_FAILURE, as Windows does for a wrong password.
+// As xrdp (the default elsewhere) it answers as Debian's xrdp and records
+// what the client tells about itself.
+package rdp
+
+import (
+	"path/filepath"
+
+	"decnet/internal/service"
+)
+
+// Slug is the service's registry name.
+const Slug = "rdp"
+
+// Port is RDP's TCP port.
+const Port = 3389
+
+// Service is the rdp honeypot kind.
+type Service struct{}
+
+func init() { service.Register(Service{}) }
+
+// Info declares port 3389 and the persona keys.
+func (Service) Info() service.Info {
+	return service.Info{
+		Slug:        Slug,
+		Description: "Windows Remote Desktop (or xrdp) capturing the mstshash user and NetNTLMv2 hashes over CredSSP",
+		Ports:       []service.Port{{Number: Port, Proto: service.TCP}},
+		Persona:     defaultPersona,
+	}
+}
+
+// New builds one decky's RDP server; its TLS certificate is made now, or
+// read from the data directory where an earlier run kept it.
+func (Service) New(cfg service.Config) (service.Server, error) {
+	p, _ := cfg.Persona.(*Persona)
+	if p == nil {
+		p = defaultPersona().(*Persona)
+	}
+	return newServer(cfg, p)
+}
+
+// Fragment implements service.Composer: the certificate lives in the data
+// directory, since one that changed at every restart would be a tell.
+func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
+	return service.DataFragment(Slug, h, keys)
+}
+
+// certFile is where a product's certificate is kept in the data directory.
+func certFile(dir, product string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, product+"-cert.pem")
+}
+
+var (
+	_ service.Service   = Service{}
+	_ service.Composer  = Service{}
+	_ service.Server    = (*Server)(nil)
+	_ service.Validator = (*Persona)(nil)
+)
