@@ -17,6 +17,7 @@ import (
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
+	_ "decnet/internal/service/smb"
 	_ "decnet/internal/service/ssh"
 	_ "decnet/internal/service/telnet"
 	_ "decnet/internal/service/tftp"
