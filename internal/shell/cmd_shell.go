@@ -27,6 +27,7 @@ func init() {
 		"ifconfig": cmdIfconfig, "nproc": cmdNproc, "which": cmdWhich, "env": cmdEnv, "sudo": cmdSudo, "su": cmdSu,
 		"wget": cmdWget, "curl": cmdCurl, "sleep": cmdSleep, "clear": cmdClear, "echo": bEcho, "pwd": bPwd,
 		"true": builtinsTrue, "false": builtinsFalse, "chpasswd": cmdChpasswd, "ssh": cmdSSH, "bash": cmdSh, "sh": cmdSh,
+		"crontab": cmdCrontab, "last": cmdLast,
 	}
 }
 

@@ -77,6 +77,8 @@ type FS struct {
 	total int64
 	boot  time.Time
 	last  map[string]lastLogin
+	wtmp  []wtmpEntry    // terminal logins, oldest first
+	live  map[int64]bool // wtmp entries of sessions still open
 	dirty bool
 	saved time.Time
 
@@ -91,6 +93,7 @@ type FS struct {
 type snapshot struct {
 	Nodes map[string]*Node     `json:"nodes"`
 	Last  map[string]lastLogin `json:"lastlog,omitempty"`
+	Wtmp  []wtmpEntry          `json:"wtmp,omitempty"`
 }
 
 // lastLogin is a user's previous login, for "Last login:".
@@ -112,7 +115,7 @@ func Open(dir string, sys System) (*FS, error) {
 		return nil, err
 	}
 	sys = sys.normalize()
-	f := &FS{dir: dir, sys: sys, art: art, nodes: map[string]*Node{}, boot: sys.Boot}
+	f := &FS{dir: dir, sys: sys, art: art, nodes: map[string]*Node{}, boot: sys.Boot, live: map[int64]bool{}}
 	if f.boot.IsZero() {
 		f.boot = archetype.Boot(sys.Hostname, time.Now())
 	}
@@ -125,6 +128,7 @@ func Open(dir string, sys System) (*FS, error) {
 		}
 		f.nodes = snap.Nodes
 		f.last = snap.Last
+		f.wtmp = snap.Wtmp
 		if f.nodes == nil || f.nodes["/"] == nil {
 			return nil, fmt.Errorf("shell: snapshot %s has no root", dir)
 		}
@@ -132,9 +136,13 @@ func Open(dir string, sys System) (*FS, error) {
 			f.total += int64(len(n.Data))
 		}
 		f.rebooted()
+		if f.wtmp == nil {
+			f.wtmpFromLastlog()
+		}
 	case errors.Is(err, os.ErrNotExist):
 		seed(f, sys)
 		seedLastLogin(f, f.boot.Add(2*time.Hour+17*time.Minute))
+		f.wtmpFromLastlog()
 		f.dirty = true
 		if err := f.Flush(); err != nil {
 			return nil, err
@@ -186,7 +194,7 @@ func (f *FS) flushLocked() error {
 	if !f.dirty {
 		return nil
 	}
-	b, err := json.Marshal(snapshot{Nodes: f.nodes, Last: f.last})
+	b, err := json.Marshal(snapshot{Nodes: f.nodes, Last: f.last, Wtmp: f.wtmp})
 	if err != nil {
 		return fmt.Errorf("shell: snapshot: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 
 // LoginBanner is what a terminal login prints before the first prompt:
 // the distro's motd and sshd's "Last login" line. It also records this
-// login as the user's last one.
+// login as the user's last one and in wtmp.
 func (s *Session) LoginBanner() string {
 	d, k := s.d, s.sys.kernel()
 	var b strings.Builder
@@ -35,6 +35,7 @@ func (s *Session) LoginBanner() string {
 	s.fs.mu.Lock()
 	prev, ok := s.fs.last[s.user.name]
 	s.fs.last[s.user.name] = lastLogin{Time: s.login, From: s.remote}
+	s.recordLogin()
 	s.fs.dirty = true
 	s.fs.mu.Unlock()
 	if ok && !d.ash {

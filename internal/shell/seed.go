@@ -142,6 +142,13 @@ func seed(f *FS, sys System) {
 	file(sysLog, 0o640, 0, 4, f.boot, logDate+" "+host+" systemd[1]: Started cron.service - Regular background program processing daemon.\n")
 	file("/var/log/backup.log", 0o644, 0, 0, recent, "mysqldump: Got error: 2003: Can't connect to MySQL server on '10.0.0.5:3306' (110) when trying to connect\n")
 	dir("/var/www/html", 0o755, 0, 0, install)
+	if d.ash {
+		dir("/etc/crontabs", 0o755, 0, 0, install)
+		file("/etc/crontabs/root", 0o600, 0, 0, install, "# do daily/weekly/monthly maintenance\n# min\thour\tday\tmonth\tweekday\tcommand\n"+
+			"*/15\t*\t*\t*\t*\trun-parts /etc/periodic/15min\n0\t*\t*\t*\t*\trun-parts /etc/periodic/hourly\n"+
+			"0\t2\t*\t*\t*\trun-parts /etc/periodic/daily\n0\t3\t*\t*\t6\trun-parts /etc/periodic/weekly\n"+
+			"0\t5\t1\t*\t*\trun-parts /etc/periodic/monthly\n\n")
+	}
 }
 
 type account struct {

@@ -82,6 +82,7 @@ type Session struct {
 	depth    int
 	width    int
 	termOut  io.Writer // the terminal, when there is one
+	wtmpID   int64     // this login's wtmp entry, 0 without a terminal login
 	now      func() time.Time
 }
 
@@ -129,6 +130,7 @@ func (f *FS) NewSession(o Options) *Session {
 
 // Close logs the session out and saves the filesystem.
 func (s *Session) Close() error {
+	s.recordLogout()
 	s.fs.sessMu.Lock()
 	s.fs.sessions--
 	s.fs.sessMu.Unlock()
@@ -411,8 +413,14 @@ func (s *Session) flushWrite(pw *pendingWrite) error {
 
 // writeAndReport writes a file and reports and stores its new contents.
 func (s *Session) writeAndReport(p string, data []byte, appendTo bool) error {
+	return s.writeAndReportAs(s.cred, p, data, appendTo)
+}
+
+// writeAndReportAs is writeAndReport with the rights of c, for setuid and
+// setgid programs such as crontab.
+func (s *Session) writeAndReportAs(c cred, p string, data []byte, appendTo bool) error {
 	now := s.now()
-	r, content, err := s.fs.writeFile(s.cred, p, data, appendTo, now)
+	r, content, err := s.fs.writeFile(c, p, data, appendTo, now)
 	if err != nil {
 		return err
 	}

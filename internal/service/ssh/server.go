@@ -41,10 +41,14 @@ type Server struct {
 	// Limits bound connections.
 	Limits service.Limits
 
-	mu     sync.Mutex
-	logins map[string][]string // accepted passwords per user
-	bound  map[string]string   // the password each account was first entered with
-	pts    int                 // last pseudo-terminal number handed out
+	// transfers bounds the bytes scp and sftp hold in memory.
+	transfers *budget
+
+	mu       sync.Mutex
+	logins   map[string][]string // accepted passwords per user
+	bound    map[string]string   // the password each account was first entered with
+	pts      int                 // last pseudo-terminal number handed out
+	displays map[int]bool        // X11 display numbers in use
 }
 
 // New builds the server for one decky: host keys and fake filesystem are
@@ -78,7 +82,8 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 		prof.version = p.Version
 	}
 	s := &Server{cfg: cfg, persona: p, prof: prof, keys: keys, fs: fsys, FailDelay: 2 * time.Second,
-		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits, logins: p.logins(), bound: map[string]string{}}
+		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits, logins: p.logins(), bound: map[string]string{},
+		transfers: &budget{max: transferBudget}}
 	s.loadBound()
 	s.base = gossh.ServerConfig{
 		Config:                  gossh.Config{KeyExchanges: prof.kex, Ciphers: prof.ciphers, MACs: prof.macs},
@@ -154,10 +159,10 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 	}
 	grace.Stop()
 	defer sc.Close()
-	go gossh.DiscardRequests(reqs)
+	st := &connState{user: sc.User(), fields: fields}
+	go s.globalRequests(reqs, st)
 	// sshd announces all its host keys after login (UpdateHostKeys).
 	sc.SendRequest("hostkeys-00@openssh.com", false, hostkeysPayload(s.keys.blobs()))
-	user := sc.User()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	// Each session holds a goroutine and a shell; sshd's MaxSessions keeps
@@ -167,7 +172,13 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 		switch nc.ChannelType() {
 		case "session":
 			if sessions.Load() >= maxSessions {
-				nc.Reject(gossh.Prohibited, "open failed")
+				nc.Reject(gossh.ConnectionFailed, "open failed")
+				continue
+			}
+			if !st.openSession() {
+				// sshd disconnects: "Possible attack: attempt to open a
+				// session after additional sessions disabled".
+				sc.Close()
 				continue
 			}
 			ch, creqs, err := nc.Accept()
@@ -179,23 +190,12 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 			go func() {
 				defer wg.Done()
 				defer sessions.Add(-1)
-				s.session(ctx, ch, creqs, user, fields)
+				s.session(ctx, ch, creqs, st)
 			}()
-		case "direct-tcpip":
-			var d struct {
-				Host     string
-				Port     uint32
-				OrigHost string
-				OrigPort uint32
-			}
-			if gossh.Unmarshal(nc.ExtraData(), &d) == nil {
-				s.emit("port_forward", event.Warning, fields, map[string]string{event.FieldUsername: user,
-					"dst_host": truncate(d.Host, 256), "dst_port": strconv.Itoa(int(d.Port))})
-			}
-			// A honeypot never relays: answer as if the target refused.
-			nc.Reject(gossh.ConnectionFailed, "Connection refused")
+		case "direct-tcpip", "direct-streamlocal@openssh.com", "tun@openssh.com":
+			s.openForward(nc, st)
 		default:
-			nc.Reject(gossh.Prohibited, "open failed")
+			nc.Reject(gossh.ConnectionFailed, "open failed")
 		}
 	}
 }
