@@ -125,3 +125,12 @@ var attackerKeys = []string{"src_ip", "src", "client_ip", "remote_ip", "remote_a
 
 // Unknown is the attacker IP of an event that names none.
 const Unknown = "Unknown"
+
+// Clip bounds an attacker-chosen field value at n bytes, so one event
+// cannot carry unbounded text.
+func Clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

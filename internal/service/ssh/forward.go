@@ -81,7 +81,7 @@ func (s *Server) tcpipForward(req *gossh.Request, st *connState) (bool, []byte) 
 		s.emit("port_forward", event.Warning, st.fields, f)
 		return false, nil
 	}
-	f["listen_host"], f["listen_port"] = truncate(fw.Host, 256), strconv.FormatUint(uint64(fw.Port), 10)
+	f["listen_host"], f["listen_port"] = event.Clip(fw.Host, 256), strconv.FormatUint(uint64(fw.Port), 10)
 	key := strconv.FormatUint(uint64(fw.Port), 10)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -131,7 +131,7 @@ func (s *Server) streamlocalForward(req *gossh.Request, st *connState) bool {
 	f := map[string]string{"request": req.Type, event.FieldUsername: st.user}
 	ok := false
 	if gossh.Unmarshal(req.Payload, &fw) == nil {
-		f["path"] = truncate(fw.Path, 1024)
+		f["path"] = event.Clip(fw.Path, 1024)
 		key := "unix:" + fw.Path
 		st.mu.Lock()
 		if strings.HasPrefix(req.Type, "cancel-") {
@@ -166,8 +166,8 @@ func (s *Server) openForward(nc gossh.NewChannel, st *connState) {
 		if gossh.Unmarshal(nc.ExtraData(), &d) != nil {
 			break
 		}
-		f["dst_host"], f["dst_port"] = truncate(d.Host, 256), strconv.FormatUint(uint64(d.Port), 10)
-		f["orig_host"], f["orig_port"] = truncate(d.OrigHost, 256), strconv.FormatUint(uint64(d.OrigPort), 10)
+		f["dst_host"], f["dst_port"] = event.Clip(d.Host, 256), strconv.FormatUint(uint64(d.Port), 10)
+		f["orig_host"], f["orig_port"] = event.Clip(d.OrigHost, 256), strconv.FormatUint(uint64(d.OrigPort), 10)
 		switch {
 		case d.Port > 65535 || d.OrigPort > 65535:
 			reason = gossh.Prohibited
@@ -183,7 +183,7 @@ func (s *Server) openForward(nc gossh.NewChannel, st *connState) {
 			OrigPort uint32
 		}
 		if gossh.Unmarshal(nc.ExtraData(), &d) == nil {
-			f["path"] = truncate(d.Path, 1024)
+			f["path"] = event.Clip(d.Path, 1024)
 		}
 	}
 	f["accepted"] = "false"

@@ -6,9 +6,9 @@ package ssh
 
 import (
 	"fmt"
-	"strings"
 
 	"decnet/internal/service"
+	"decnet/internal/service/accounts"
 )
 
 // Persona holds the ssh service's INI keys.
@@ -30,18 +30,10 @@ type Persona struct {
 	KeyboardInteractive bool `ini:"keyboard_interactive"`
 }
 
-// defaultLogins are accepted when the persona names none: the pairs that
-// brute-force lists try first.
-var defaultLogins = []string{"root:root", "root:admin", "root:123456", "root:password", "admin:admin",
-	"ubuntu:ubuntu", "pi:raspberry", "user:user"}
-
 // Validate checks the persona's values.
 func (p *Persona) Validate() error {
-	for _, u := range p.Users {
-		name, _, ok := strings.Cut(u, ":")
-		if !ok || name == "" {
-			return fmt.Errorf("users: %q is not user:pass", u)
-		}
+	if err := accounts.ValidateUsers(p.Users); err != nil {
+		return err
 	}
 	if len(p.Version) > 200 {
 		return fmt.Errorf("version: longer than 200 characters")
@@ -52,23 +44,6 @@ func (p *Persona) Validate() error {
 		}
 	}
 	return nil
-}
-
-// logins returns the accepted user:password pairs.
-func (p *Persona) logins() map[string][]string {
-	pairs := p.Users
-	if p.Password != "" {
-		pairs = append([]string{"root:" + p.Password}, pairs...)
-	}
-	if len(pairs) == 0 {
-		pairs = defaultLogins
-	}
-	out := map[string][]string{}
-	for _, pair := range pairs {
-		u, pw, _ := strings.Cut(pair, ":")
-		out[u] = append(out[u], pw)
-	}
-	return out
 }
 
 // Service is the ssh honeypot kind.

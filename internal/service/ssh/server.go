@@ -3,7 +3,6 @@ package ssh
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -20,6 +19,7 @@ import (
 	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/accounts"
 	"decnet/internal/shell"
 )
 
@@ -44,11 +44,12 @@ type Server struct {
 	// transfers bounds the bytes scp and sftp hold in memory.
 	transfers *budget
 
-	mu       sync.Mutex
-	logins   map[string][]string // accepted passwords per user
-	bound    map[string]string   // the password each account was first entered with
-	pts      int                 // last pseudo-terminal number handed out
-	displays map[int]bool        // X11 display numbers in use
+	mu sync.Mutex
+	// accounts are the persona's logins, each bound to the first of its
+	// passwords an attacker uses.
+	accounts *accounts.Accounts
+	pts      int          // last pseudo-terminal number handed out
+	displays map[int]bool // X11 display numbers in use
 }
 
 // New builds the server for one decky: host keys and fake filesystem are
@@ -82,9 +83,9 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 		prof.version = p.Version
 	}
 	s := &Server{cfg: cfg, persona: p, prof: prof, keys: keys, fs: fsys, FailDelay: 2 * time.Second,
-		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits, logins: p.logins(), bound: map[string]string{},
+		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits,
 		transfers: &budget{max: transferBudget}}
-	s.loadBound()
+	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.DataDir, "ssh_logins.json"), cfg.Log)
 	s.base = gossh.ServerConfig{
 		Config:                  gossh.Config{KeyExchanges: prof.kex, Ciphers: prof.ciphers, MACs: prof.macs},
 		ServerVersion:           "SSH-2.0-" + prof.version,
@@ -141,7 +142,7 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 		var ie *identError
 		if errors.As(err, &ie) {
 			c.Write([]byte(ie.reply + "\r\n"))
-			s.emit("ident", event.Notice, fields, map[string]string{"client_version": truncate(string(raw), 256), "reply": ie.reply})
+			s.emit("ident", event.Notice, fields, map[string]string{"client_version": event.Clip(string(raw), 256), "reply": ie.reply})
 		}
 		return
 	}
@@ -211,7 +212,7 @@ func hostkeysPayload(blobs [][]byte) []byte {
 // authCallbacks records every attempt and accepts the persona's logins.
 func (s *Server) authCallbacks(ctx context.Context, conf *gossh.ServerConfig, fields map[string]string) {
 	record := func(meta gossh.ConnMetadata, method string, ok bool, extra map[string]string) {
-		f := map[string]string{event.FieldUsername: truncate(meta.User(), 256), event.FieldMethod: method,
+		f := map[string]string{event.FieldUsername: event.Clip(meta.User(), 256), event.FieldMethod: method,
 			event.FieldSuccess: strconv.FormatBool(ok)}
 		for k, v := range extra {
 			f[k] = v
@@ -223,8 +224,8 @@ func (s *Server) authCallbacks(ctx context.Context, conf *gossh.ServerConfig, fi
 		s.emit(event.TypeAuth, sev, fields, f)
 	}
 	conf.PasswordCallback = func(meta gossh.ConnMetadata, pw []byte) (*gossh.Permissions, error) {
-		ok := s.accept(meta.User(), string(pw))
-		record(meta, "password", ok, map[string]string{event.FieldPassword: truncate(string(pw), 256)})
+		ok := s.accounts.Accept(meta.User(), string(pw))
+		record(meta, "password", ok, map[string]string{event.FieldPassword: event.Clip(string(pw), 256)})
 		if ok {
 			return &gossh.Permissions{}, nil
 		}
@@ -241,63 +242,14 @@ func (s *Server) authCallbacks(ctx context.Context, conf *gossh.ServerConfig, fi
 			if err != nil || len(answers) != 1 {
 				return nil, errors.New("denied")
 			}
-			ok := s.accept(meta.User(), answers[0])
-			record(meta, "keyboard-interactive", ok, map[string]string{event.FieldPassword: truncate(answers[0], 256)})
+			ok := s.accounts.Accept(meta.User(), answers[0])
+			record(meta, "keyboard-interactive", ok, map[string]string{event.FieldPassword: event.Clip(answers[0], 256)})
 			if ok {
 				return &gossh.Permissions{}, nil
 			}
 			s.failDelay(ctx)
 			return nil, errors.New("denied")
 		}
-	}
-}
-
-// accept checks a login. An account accepts the first of its passwords an
-// attacker uses and only that one afterwards, so the decky never looks
-// like it takes any password (and the binding survives restarts).
-func (s *Server) accept(user, pw string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.bound[user]; ok {
-		return b == pw
-	}
-	for _, p := range s.logins[user] {
-		if p == pw {
-			s.bound[user] = pw
-			s.saveBound()
-			return true
-		}
-	}
-	return false
-}
-
-const boundFile = "ssh_logins.json"
-
-func (s *Server) loadBound() {
-	b, err := os.ReadFile(filepath.Join(s.cfg.Host.DataDir, boundFile))
-	if err != nil {
-		return
-	}
-	var m map[string]string
-	if json.Unmarshal(b, &m) == nil {
-		for u, pw := range m {
-			// A persona change that drops an account or password wins.
-			for _, p := range s.logins[u] {
-				if p == pw {
-					s.bound[u] = pw
-				}
-			}
-		}
-	}
-}
-
-func (s *Server) saveBound() {
-	b, err := json.Marshal(s.bound)
-	if err != nil {
-		return
-	}
-	if err := writeKey(filepath.Join(s.cfg.Host.DataDir, boundFile), b); err != nil && s.cfg.Log != nil {
-		s.cfg.Log.Warn("ssh: save logins", "err", err)
 	}
 }
 
@@ -317,13 +269,6 @@ func (s *Server) failDelay(ctx context.Context) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 var _ service.Server = (*Server)(nil)

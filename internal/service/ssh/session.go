@@ -74,7 +74,7 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 			sr.env["TERM"] = sr.pty.Term
 		}
 		sess := s.fs.NewSession(shell.Options{User: user, RemoteIP: fields[event.FieldSrcIP], TTY: tty, Env: sr.env,
-			Hooks: s.hooks(user, fields)})
+			Hooks: s.shellHooks(user, fields)})
 		if sr.agent {
 			sess.SetEnv("SSH_AUTH_SOCK", "/tmp/ssh-"+randomName(10)+"/agent."+strconv.Itoa(sess.PID()-1))
 		}
@@ -122,7 +122,7 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 					sr.x11 = &x
 				}
 				s.emit("x11_forward", event.Warning, fields, map[string]string{event.FieldUsername: user,
-					"auth_proto": truncate(x.Proto, 64), "screen": strconv.FormatUint(uint64(x.Screen), 10),
+					"auth_proto": event.Clip(x.Proto, 64), "screen": strconv.FormatUint(uint64(x.Screen), 10),
 					"single_connection": strconv.FormatBool(x.Single), "accepted": strconv.FormatBool(ok)})
 			}
 		case "auth-agent-req@openssh.com":
@@ -146,7 +146,7 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 				ok = true
 				run = func(sess *shell.Session) int {
 					if serve := s.fileServer(ctx, sess, cmd.Command, ch, ch.Stderr(), fields); serve != nil {
-						s.hooks(user, fields).Command(cmd.Command)
+						s.shellHooks(user, fields).Command(cmd.Command)
 						return serve()
 					}
 					return sess.Exec(ctx, cmd.Command, ch, ch.Stderr())
@@ -159,7 +159,7 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 				if ok {
 					run = func(sess *shell.Session) int { return s.sftp(sess, ch, user, fields) }
 				} else {
-					s.emit("subsystem", event.Notice, fields, map[string]string{event.FieldUsername: user, "name": truncate(sub.Name, 256)})
+					s.emit("subsystem", event.Notice, fields, map[string]string{event.FieldUsername: user, "name": event.Clip(sub.Name, 256)})
 				}
 			}
 		}
@@ -172,23 +172,6 @@ func (s *Server) session(ctx context.Context, ch gossh.Channel, reqs <-chan *gos
 		if run != nil {
 			start(run)
 		}
-	}
-}
-
-// hooks turn shell activity into events.
-func (s *Server) hooks(user string, fields map[string]string) shell.Hooks {
-	return shell.Hooks{
-		Command: func(line string) {
-			s.emit(event.TypeCommand, event.Notice, fields, map[string]string{event.FieldCommand: truncate(line, 4096), event.FieldUsername: user})
-		},
-		File: func(f shell.FileWrite) {
-			extra := f.Fields(f.Path)
-			extra[event.FieldUsername] = user
-			s.emit(event.TypeFileCaptured, event.Warning, fields, extra)
-		},
-		Download: func(d shell.Download) {
-			s.emit("download", event.Warning, fields, map[string]string{"url": truncate(d.URL, 2048), "tool": d.Tool, event.FieldUsername: user})
-		},
 	}
 }
 
@@ -255,4 +238,9 @@ func randomName(n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// shellHooks report the shell activity of a session as its events.
+func (s *Server) shellHooks(user string, fields map[string]string) shell.Hooks {
+	return shell.EventHooks(user, func(typ string, sev event.Severity, extra map[string]string) { s.emit(typ, sev, fields, extra) })
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"decnet/internal/event"
 	"decnet/internal/shell"
 )
 
@@ -1083,7 +1084,7 @@ func (s *sftpServer) extended(id uint32, r *sftpReader) error {
 		w.data(names(gids, s.sess.GroupName))
 		s.send(w)
 	default:
-		s.log("extended", false, map[string]string{"request": truncate(req, 100), "status": statusName(fxOpUnsupported)})
+		s.log("extended", false, map[string]string{"request": event.Clip(req, 100), "status": statusName(fxOpUnsupported)})
 		s.status(id, fxOpUnsupported)
 	}
 	return nil

@@ -102,7 +102,7 @@ func (s *Server) transferEvent(typ, op, user string, change bool, fields, f map[
 	f[event.FieldUsername] = user
 	for _, k := range []string{"path", "target", "result", "error"} {
 		if v, ok := f[k]; ok {
-			f[k] = truncate(v, 1024)
+			f[k] = event.Clip(v, 1024)
 		}
 	}
 	sev := event.Info

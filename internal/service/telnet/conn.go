@@ -333,28 +333,11 @@ func (x *conn) session(ctx context.Context) {
 		term = "network"
 	}
 	sess := x.srv.fs.NewSession(shell.Options{User: user, RemoteIP: x.fields[event.FieldSrcIP], TTY: x.ptsName(),
-		Env: map[string]string{"TERM": term}, Hooks: x.hooks(user)})
+		Env: map[string]string{"TERM": term}, Hooks: shell.EventHooks(user, func(typ string, sev event.Severity, extra map[string]string) {
+			x.srv.emit(typ, sev, x.fields, extra)
+		})})
 	defer sess.Close()
 	sess.Interact(ctx, termIO{x}, size, x.sizes)
-}
-
-// hooks turn shell activity into events.
-func (x *conn) hooks(user string) shell.Hooks {
-	return shell.Hooks{
-		Command: func(line string) {
-			x.srv.emit(event.TypeCommand, event.Notice, x.fields, map[string]string{event.FieldCommand: truncate(line, 4096),
-				event.FieldUsername: user})
-		},
-		File: func(f shell.FileWrite) {
-			extra := f.Fields(f.Path)
-			extra[event.FieldUsername] = user
-			x.srv.emit(event.TypeFileCaptured, event.Warning, x.fields, extra)
-		},
-		Download: func(d shell.Download) {
-			x.srv.emit("download", event.Warning, x.fields, map[string]string{"url": truncate(d.URL, 2048), "tool": d.Tool,
-				event.FieldUsername: user})
-		},
-	}
 }
 
 // reportNegotiation records what the client said about itself: a
@@ -409,11 +392,4 @@ func optionNames(e *engine, bit uint8) string {
 		}
 	}
 	return strings.Join(names, ",")
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -69,7 +69,7 @@ func (x *conn) loginLocked(deadline time.Time) (string, error) {
 			x.printLocked("\n")
 			if len(l.b) > 0 || !l.eof {
 				pw := cString(l)
-				good := x.srv.accept(user, pw)
+				good := x.srv.accounts.Accept(user, pw)
 				x.authEvent(user, pw, good, "password")
 				if good {
 					return user, nil
@@ -137,7 +137,7 @@ func cString(l canonLine) string {
 }
 
 func (x *conn) authEvent(user, pw string, ok bool, method string) {
-	f := map[string]string{event.FieldUsername: truncate(user, maxCred), event.FieldPassword: truncate(pw, maxCred),
+	f := map[string]string{event.FieldUsername: event.Clip(user, maxCred), event.FieldPassword: event.Clip(pw, maxCred),
 		event.FieldSuccess: strconv.FormatBool(ok), event.FieldMethod: method}
 	if x.e.ttypeSeen {
 		f["ttype"] = x.e.ttype

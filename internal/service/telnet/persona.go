@@ -2,7 +2,8 @@ package telnet
 
 import (
 	"fmt"
-	"strings"
+
+	"decnet/internal/service/accounts"
 )
 
 // Persona holds the telnet service's INI keys. Password, Users and Hostname
@@ -30,19 +31,10 @@ type Persona struct {
 	EnvUserBypass bool `ini:"env_user_bypass"`
 }
 
-// defaultLogins are accepted when the persona names none: the pairs that
-// brute-force lists try first, the same as ssh's, as one machine has one
-// password file.
-var defaultLogins = []string{"root:root", "root:admin", "root:123456", "root:password", "admin:admin",
-	"ubuntu:ubuntu", "pi:raspberry", "user:user"}
-
 // Validate checks the persona's values.
 func (p *Persona) Validate() error {
-	for _, u := range p.Users {
-		name, _, ok := strings.Cut(u, ":")
-		if !ok || name == "" {
-			return fmt.Errorf("users: %q is not user:pass", u)
-		}
+	if err := accounts.ValidateUsers(p.Users); err != nil {
+		return err
 	}
 	if p.Retries < 0 || p.Retries > 100 {
 		return fmt.Errorf("retries: %d is not between 0 and 100", p.Retries)
@@ -64,21 +56,4 @@ func (p *Persona) retries() int {
 		return 5
 	}
 	return p.Retries
-}
-
-// logins returns the accepted user:password pairs.
-func (p *Persona) logins() map[string][]string {
-	pairs := p.Users
-	if p.Password != "" {
-		pairs = append([]string{"root:" + p.Password}, pairs...)
-	}
-	if len(pairs) == 0 {
-		pairs = defaultLogins
-	}
-	out := map[string][]string{}
-	for _, pair := range pairs {
-		u, pw, _ := strings.Cut(pair, ":")
-		out[u] = append(out[u], pw)
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"decnet/internal/service"
+	"decnet/internal/service/accounts"
 )
 
 func TestPersona(t *testing.T) {
@@ -33,7 +34,7 @@ func TestPersona(t *testing.T) {
 			if err != nil {
 				return
 			}
-			got := p.(*Persona).logins()
+			got := accounts.Pairs(p.(*Persona).Password, p.(*Persona).Users)
 			if len(got) != len(tc.logins) {
 				t.Fatalf("logins %v", got)
 			}
@@ -72,14 +73,14 @@ func TestBoundLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s1.(*Server).accept("root", "b") || s1.(*Server).accept("root", "a") {
+	if !s1.(*Server).accounts.Accept("root", "b") || s1.(*Server).accounts.Accept("root", "a") {
 		t.Fatal("first password not bound")
 	}
 	s2, err := Service{}.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s2.(*Server).accept("root", "a") || !s2.(*Server).accept("root", "b") {
+	if s2.(*Server).accounts.Accept("root", "a") || !s2.(*Server).accounts.Accept("root", "b") {
 		t.Fatal("binding lost on restart")
 	}
 }

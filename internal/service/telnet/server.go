@@ -2,7 +2,6 @@ package telnet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/accounts"
 	"decnet/internal/shell"
 )
 
@@ -37,10 +37,11 @@ type Server struct {
 	// Limits bound connections.
 	Limits service.Limits
 
-	mu     sync.Mutex
-	logins map[string][]string // accepted passwords per user
-	bound  map[string]string   // the password each account was first entered with
-	ptys   []bool              // pseudo-terminals in use
+	mu sync.Mutex
+	// accounts are the persona's logins, each bound to the first of its
+	// passwords an attacker uses.
+	accounts *accounts.Accounts
+	ptys     []bool // pseudo-terminals in use
 }
 
 // New builds the server for one decky: the fake filesystem and the
@@ -70,8 +71,8 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	}
 	s := &Server{cfg: cfg, persona: p, fs: fsys, hostname: hostname, release: archetype.KernelOf(cfg.Host.Distro).Release,
 		FailDelay: 3 * time.Second, LoginTimeout: 60 * time.Second, StartDelay: 40 * time.Millisecond,
-		Limits: service.DefaultLimits, logins: p.logins(), bound: map[string]string{}}
-	s.loadBound()
+		Limits: service.DefaultLimits}
+	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.DataDir, "telnet_logins.json"), cfg.Log)
 	return s, nil
 }
 
@@ -112,58 +113,4 @@ func (s *Server) closePTY(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ptys[n] = false
-}
-
-// accept checks a login. An account accepts the first of its passwords an
-// attacker uses and only that one afterwards, so the decky never looks
-// like it takes any password (and the binding survives restarts).
-func (s *Server) accept(user, pw string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.bound[user]; ok {
-		return b == pw
-	}
-	for _, p := range s.logins[user] {
-		if p == pw {
-			s.bound[user] = pw
-			s.saveBound()
-			return true
-		}
-	}
-	return false
-}
-
-const boundFile = "telnet_logins.json"
-
-func (s *Server) loadBound() {
-	b, err := os.ReadFile(filepath.Join(s.cfg.Host.DataDir, boundFile))
-	if err != nil {
-		return
-	}
-	var m map[string]string
-	if json.Unmarshal(b, &m) != nil {
-		return
-	}
-	for u, pw := range m {
-		// A persona change that drops an account or password wins.
-		for _, p := range s.logins[u] {
-			if p == pw {
-				s.bound[u] = pw
-			}
-		}
-	}
-}
-
-func (s *Server) saveBound() {
-	b, err := json.Marshal(s.bound)
-	if err == nil {
-		name := filepath.Join(s.cfg.Host.DataDir, boundFile)
-		tmp := name + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, name)
-		}
-	}
-	if err != nil && s.cfg.Log != nil {
-		s.cfg.Log.Warn("telnet: save logins", "err", err)
-	}
 }
