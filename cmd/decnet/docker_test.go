@@ -83,6 +83,15 @@ func (l testLAN) attack(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// attackMayFail runs a client in the attacker's namespace whose failure
+// is the expected outcome (a refused login), and returns what it printed.
+func (l testLAN) attackMayFail(name string, args ...string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.attacker, name}, args...)...).CombinedOutput()
+	return string(out)
+}
+
 var (
 	pingTTL  = regexp.MustCompile(`ttl=(\d+)`)
 	arpReply = regexp.MustCompile(`reply from \S+ \[([0-9A-F:]+)\]`)
@@ -125,12 +134,13 @@ func TestDockerRuntime(t *testing.T) {
 	sshpass := testutil.RequireTool(t, "sshpass")
 	testutil.RequireTool(t, "ssh")
 	redisCLI := testutil.RequireTool(t, "redis-cli")
+	smbclient := testutil.RequireTool(t, "smbclient")
 	ping := testutil.RequireTool(t, "ping")
 	arping := testutil.RequireTool(t, "arping")
 
 	l := newTestLAN(t)
 	project := fmt.Sprintf("e2e%04x", rand.IntN(1<<16))
-	lin, win, web := project+"-lin", project+"-win", project+"-web"
+	lin, win, ws := project+"-lin", project+"-win", project+"-ws"
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	ini := filepath.Join(dir, "fleet.ini")
@@ -143,8 +153,8 @@ password = Winter2026!
 services = redis, ssh
 nmap_os = windows
 [%s]
-archetype = linux-server
-`, lin, win, web)), 0o600)
+archetype = windows-workstation
+`, lin, win, ws)), 0o600)
 	env := []string{"DECNET_ADMIN_USER=analyst", "DECNET_ADMIN_PASSWORD=e2e-admin-password", envProject + "=" + project}
 	// Whatever happens, leave nothing on the engine or the host.
 	t.Cleanup(func() {
@@ -173,7 +183,7 @@ archetype = linux-server
 	n := startDecnet(t, listen, env, "up", "--mode", "unihost", "--config", ini, "--interface", l.bridge,
 		"--ip-start", l.ip(10), "--data-dir", data, "--listen", listen)
 	t.Logf("up --mode unihost with 3 deckies ready in %s", time.Since(start).Round(time.Millisecond))
-	linIP, winIP, webIP := l.ip(10), l.ip(11), l.ip(12)
+	linIP, winIP, wsIP := l.ip(10), l.ip(11), l.ip(12)
 	if out := n.output(); !strings.Contains(out, lin+"  "+linIP) || !strings.Contains(out, win+"  "+winIP) {
 		t.Fatalf("the status table does not show the deckies at %s and %s:\n%s", linIP, winIP, out)
 	}
@@ -187,7 +197,11 @@ archetype = linux-server
 	if out := l.attack(t, redisCLI, "-h", winIP, "SET", "planted", "by-attacker"); strings.TrimSpace(out) != "OK" {
 		t.Errorf("redis SET answered %q", out)
 	}
-	for ip, want := range map[string]string{linIP: "64", winIP: "128", webIP: "64"} {
+	// The Windows workstation's smb, in its own hardened container.
+	if out := l.attackMayFail(smbclient, "-L", "//"+wsIP, "-U", "alice%secret"); !strings.Contains(out, "NT_STATUS_LOGON_FAILURE") {
+		t.Errorf("smbclient against the workstation: %q, want a logon failure", out)
+	}
+	for ip, want := range map[string]string{linIP: "64", winIP: "128", wsIP: "128"} {
 		out := l.attack(t, ping, "-c", "1", "-W", "2", ip)
 		if m := pingTTL.FindStringSubmatch(out); m == nil || m[1] != want {
 			t.Errorf("ping %s: TTL %v, want %s (its OS family's)\n%s", ip, m, want, out)
@@ -224,6 +238,11 @@ archetype = linux-server
 	if auth == nil {
 		t.Errorf("no successful ssh login of %s with the persona's password in the store", lin)
 	}
+	if findLog(n.logs(token, "decky:"+ws+" service:smb event:auth"), func(g store.Log) bool {
+		return g.AttackerIP == attacker && g.Fields["username"] == "alice" && strings.HasPrefix(g.Fields["hash"], "alice::")
+	}) == nil {
+		t.Errorf("no NetNTLMv2 of alice from the workstation %s in the store", ws)
+	}
 	if findLog(n.logs(token, "decky:"+win+" service:redis"), func(g store.Log) bool {
 		return g.AttackerIP == attacker && strings.Contains(g.Fields["command"], "SET")
 	}) == nil {
@@ -232,7 +251,7 @@ archetype = linux-server
 
 	// status: every container up, and the workers of this process.
 	status := decnetOut(t, env, "status", "--data-dir", data)
-	for _, d := range []string{lin, win, web} {
+	for _, d := range []string{lin, win, ws} {
 		if !regexp.MustCompile(`(?m)^` + d + `\s.*\sup$`).MatchString(status) {
 			t.Errorf("status does not show %s up:\n%s", d, status)
 		}
