@@ -83,7 +83,7 @@ func printStatus(ctx context.Context, w io.Writer, dataDir string, rt *docker.Ru
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "Deployment: docker, network %s (%s on %s, %s), hairpin %s\n", net.Name, map[bool]string{false: "macvlan", true: "ipvlan"}[net.IPVLAN],
+		fmt.Fprintf(w, "Deployment: docker, network %s (%s on %s, %s), hairpin %s\n", net.Name, net.Driver(),
 			net.Parent, net.Subnet, net.Hairpin)
 	default:
 		alive := dep.PID > 0 && syscall.Kill(dep.PID, 0) == nil

@@ -275,7 +275,7 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 	if err != nil {
 		return err
 	}
-	r.step("network %s (%s on %s, subnet %s, gateway %s, deckies in %s)", o.Network.Name, driverName(o.Network),
+	r.step("network %s (%s on %s, subnet %s, gateway %s, deckies in %s)", o.Network.Name, o.Network.Driver(),
 		o.Network.Parent, o.Network.Subnet, o.Network.Gateway, o.Network.IPRange)
 	if err := lan.EnsureNetwork(ctx, r.cli, o.Network); err != nil {
 		return err
@@ -329,13 +329,6 @@ func (r *Runtime) Deploy(ctx context.Context, fl fleet.Fleet, o DeployOptions) e
 // for its range.
 func sameLAN(a, b lan.Config) bool {
 	return a.Name == b.Name && a.IPVLAN == b.IPVLAN && a.Parent == b.Parent && a.Subnet == b.Subnet && a.Gateway == b.Gateway
-}
-
-func driverName(c lan.Config) string {
-	if c.IPVLAN {
-		return "ipvlan L2"
-	}
-	return "macvlan"
 }
 
 // buildImage makes sure the image holds this binary and returns its

@@ -143,7 +143,7 @@ func checkNoHairpin(t *testing.T, h *netlink.Handle, c Config) {
 // through it.
 func TestHairpinReachesDeckies(t *testing.T) {
 	for _, ipvlan := range []bool{false, true} {
-		t.Run(driver(Config{IPVLAN: ipvlan}), func(t *testing.T) {
+		t.Run(Config{IPVLAN: ipvlan}.Driver(), func(t *testing.T) {
 			host, h, c, works := testLANOn(t, ipvlan)
 			if !works {
 				return

@@ -229,7 +229,8 @@ func inspect(ctx context.Context, cli NetworkClient, name string) (network.Inspe
 	return res.Network, res.Network.Name == name, nil
 }
 
-func driver(c Config) string {
+// Driver is the docker network driver of c: "macvlan" or "ipvlan".
+func (c Config) Driver() string {
 	if c.IPVLAN {
 		return "ipvlan"
 	}
@@ -274,7 +275,7 @@ func createOptions(c Config) client.NetworkCreateOptions {
 		opts[o.key] = o.value
 	}
 	return client.NetworkCreateOptions{
-		Driver:  driver(c),
+		Driver:  c.Driver(),
 		Options: opts,
 		IPAM: &network.IPAM{
 			Driver: "default",
@@ -292,8 +293,8 @@ func differences(n network.Inspect, c Config) []string {
 			d = append(d, fmt.Sprintf("%s %s (want %s)", what, g, w))
 		}
 	}
-	diff("driver", n.Driver, driver(c))
-	if n.Driver == driver(c) {
+	diff("driver", n.Driver, c.Driver())
+	if n.Driver == c.Driver() {
 		for _, o := range driverOptions(c) {
 			got := n.Options[o.key]
 			if got == "" {

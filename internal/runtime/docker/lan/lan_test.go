@@ -279,7 +279,7 @@ func (f *fakeEngine) NetworkRemove(_ context.Context, name string, _ client.Netw
 func asEngineShows(c Config, edit func(*network.Inspect)) *network.Inspect {
 	n := network.Inspect{Network: network.Network{
 		Name:    c.Name,
-		Driver:  driver(c),
+		Driver:  c.Driver(),
 		Options: map[string]string{"parent": c.Parent},
 		IPAM: network.IPAM{Driver: "default", Config: []network.IPAMConfig{
 			{Subnet: c.Subnet, Gateway: c.Gateway, IPRange: c.IPRange, AuxAddress: auxAddresses(c)},
@@ -366,8 +366,8 @@ func TestEnsureNetwork(t *testing.T) {
 				return
 			}
 			o := f.creates[0]
-			if o.Driver != driver(tt.c) || !maps.Equal(o.Options, tt.wantOptions) {
-				t.Errorf("created driver %s options %v, want %s %v", o.Driver, o.Options, driver(tt.c), tt.wantOptions)
+			if o.Driver != tt.c.Driver() || !maps.Equal(o.Options, tt.wantOptions) {
+				t.Errorf("created driver %s options %v, want %s %v", o.Driver, o.Options, tt.c.Driver(), tt.wantOptions)
 			}
 			want := network.IPAMConfig{Subnet: tt.c.Subnet, Gateway: tt.c.Gateway, IPRange: tt.c.IPRange}
 			got := o.IPAM.Config

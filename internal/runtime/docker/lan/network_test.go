@@ -63,7 +63,7 @@ func TestNetworkOnEngine(t *testing.T) {
 	for _, ipvlan := range []bool{false, true} {
 		c := c
 		c.IPVLAN = ipvlan
-		t.Run(driver(c), func(t *testing.T) {
+		t.Run(c.Driver(), func(t *testing.T) {
 			must(t, "EnsureNetwork", EnsureNetwork(ctx, cli, c))
 			first, err := cli.NetworkInspect(ctx, c.Name, client.NetworkInspectOptions{})
 			must(t, "inspect", err)
@@ -72,8 +72,8 @@ func TestNetworkOnEngine(t *testing.T) {
 			if ipvlan {
 				mode, wantMode = n.Options["ipvlan_mode"], "l2"
 			}
-			if n.Driver != driver(c) || n.Options["parent"] != parent || mode != wantMode {
-				t.Errorf("network driver %s options %v; want %s on %s, mode %s", n.Driver, n.Options, driver(c), parent, wantMode)
+			if n.Driver != c.Driver() || n.Options["parent"] != parent || mode != wantMode {
+				t.Errorf("network driver %s options %v; want %s on %s, mode %s", n.Driver, n.Options, c.Driver(), parent, wantMode)
 			}
 			if len(n.IPAM.Config) != 1 {
 				t.Fatalf("IPAM %+v", n.IPAM)
@@ -97,7 +97,7 @@ func TestNetworkOnEngine(t *testing.T) {
 			if err == nil {
 				t.Fatal("EnsureNetwork accepted a network with other settings")
 			}
-			for _, w := range []string{"driver " + driver(c) + " (want " + driver(wrong) + ")", "ip range " + c.IPRange.String()} {
+			for _, w := range []string{"driver " + c.Driver() + " (want " + wrong.Driver() + ")", "ip range " + c.IPRange.String()} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not name %q", err, w)
 				}
