@@ -28,10 +28,13 @@ var DefaultLimits = Limits{MaxConns: 256, MaxPerSource: 32, Idle: 5 * time.Minut
 
 // Listen wraps ln so that every accepted connection is bounded by lim,
 // announced with a connect event and, when closed, a disconnect event with
-// its duration and byte counts. Connections over a limit are recorded
-// (connect with a "dropped" field) and closed at once.
+// its duration and byte counts. A connection over the per-source limit is
+// recorded (connect with a "dropped" field) and closed at once. When the
+// listener is full, the connection idle the longest is closed to make
+// room (its disconnect says "evicted"): a flood of idle connections, from
+// however many sources, cannot lock a new client out.
 func Listen(ln net.Listener, emit event.Emitter, lim Limits) net.Listener {
-	return &listener{Listener: ln, emit: emit, lim: lim, perSource: map[string]int{}}
+	return &listener{Listener: ln, emit: emit, lim: lim, perSource: map[string]int{}, live: map[*Conn]struct{}{}}
 }
 
 type listener struct {
@@ -41,6 +44,7 @@ type listener struct {
 	mu        sync.Mutex
 	total     int
 	perSource map[string]int
+	live      map[*Conn]struct{}
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -55,34 +59,63 @@ func (l *listener) Accept() (net.Conn, error) {
 			fields["dst_port"] = port
 		}
 		ip := fields[event.FieldSrcIP]
-		if reason := l.admit(ip); reason != "" {
+		cc := newConn(c, l, fields)
+		if reason := l.admit(cc, ip); reason != "" {
 			fields["dropped"] = reason
 			l.emit.Emit(event.Event{Type: event.TypeConnect, Severity: event.Warning, Fields: fields})
 			c.Close()
 			continue
 		}
 		l.emit.Emit(event.Event{Type: event.TypeConnect, Severity: event.Info, Fields: copyFields(fields)})
-		return newConn(c, l, fields), nil
+		return cc, nil
 	}
 }
 
-func (l *listener) admit(ip string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lim.MaxConns > 0 && l.total >= l.lim.MaxConns {
-		return "too many connections"
+// admit counts c in, or says why not; when the listener is full it first
+// evicts the connection idle the longest.
+func (l *listener) admit(c *Conn, ip string) string {
+	for {
+		l.mu.Lock()
+		if l.lim.MaxPerSource > 0 && l.perSource[ip] >= l.lim.MaxPerSource {
+			l.mu.Unlock()
+			return "too many connections from source"
+		}
+		if l.lim.MaxConns <= 0 || l.total < l.lim.MaxConns {
+			l.total++
+			l.perSource[ip]++
+			l.live[c] = struct{}{}
+			l.mu.Unlock()
+			return ""
+		}
+		victim := l.idlest()
+		l.mu.Unlock()
+		if victim == nil {
+			return "too many connections"
+		}
+		// Closing releases the victim's place (release takes l.mu).
+		victim.evict()
 	}
-	if l.lim.MaxPerSource > 0 && l.perSource[ip] >= l.lim.MaxPerSource {
-		return "too many connections from source"
-	}
-	l.total++
-	l.perSource[ip]++
-	return ""
 }
 
-func (l *listener) release(ip string) {
+// idlest is the live connection whose last read or write is the oldest.
+// Callers hold l.mu.
+func (l *listener) idlest() *Conn {
+	var victim *Conn
+	for c := range l.live {
+		if victim == nil || c.last.Load() < victim.last.Load() {
+			victim = c
+		}
+	}
+	return victim
+}
+
+func (l *listener) release(c *Conn, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, ok := l.live[c]; !ok {
+		return
+	}
+	delete(l.live, c)
 	l.total--
 	if l.perSource[ip]--; l.perSource[ip] <= 0 {
 		delete(l.perSource, ip)
@@ -92,11 +125,15 @@ func (l *listener) release(ip string) {
 // Conn is an accepted connection with its peer's event fields.
 type Conn struct {
 	net.Conn
-	l        *listener
-	fields   map[string]string
-	start    time.Time
-	end      time.Time
-	in, out  atomic.Int64
+	l       *listener
+	fields  map[string]string
+	start   time.Time
+	end     time.Time
+	in, out atomic.Int64
+	// last is when the connection last carried bytes, in Unix nanoseconds:
+	// the listener evicts the one idle the longest.
+	last     atomic.Int64
+	evicted  atomic.Bool
 	once     sync.Once
 	closeErr error
 }
@@ -104,6 +141,7 @@ type Conn struct {
 func newConn(c net.Conn, l *listener, fields map[string]string) *Conn {
 	now := time.Now()
 	cc := &Conn{Conn: c, l: l, fields: fields, start: now}
+	cc.last.Store(now.UnixNano())
 	if l.lim.Lifetime > 0 {
 		cc.end = now.Add(l.lim.Lifetime)
 	}
@@ -131,7 +169,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.Conn.SetReadDeadline(d)
 	}
 	n, err := c.Conn.Read(b)
-	c.in.Add(int64(n))
+	if n > 0 {
+		c.in.Add(int64(n))
+		c.last.Store(time.Now().UnixNano())
+	}
 	return n, err
 }
 
@@ -141,7 +182,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		c.Conn.SetWriteDeadline(d)
 	}
 	n, err := c.Conn.Write(b)
-	c.out.Add(int64(n))
+	if n > 0 {
+		c.out.Add(int64(n))
+		c.last.Store(time.Now().UnixNano())
+	}
 	return n, err
 }
 
@@ -161,12 +205,21 @@ func (c *Conn) clamp(t time.Time) time.Time {
 	return t
 }
 
+// evict closes a connection to make room for a new one.
+func (c *Conn) evict() {
+	c.evicted.Store(true)
+	c.Close()
+}
+
 // Close closes the connection once and records the disconnect.
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		c.closeErr = c.Conn.Close()
-		c.l.release(c.fields[event.FieldSrcIP])
+		c.l.release(c, c.fields[event.FieldSrcIP])
 		f := c.Fields()
+		if c.evicted.Load() {
+			f["evicted"] = "idle the longest while the listener was full"
+		}
 		f["duration_s"] = strconv.FormatFloat(time.Since(c.start).Seconds(), 'f', 3, 64)
 		f["bytes_in"] = strconv.FormatInt(c.in.Load(), 10)
 		f["bytes_out"] = strconv.FormatInt(c.out.Load(), 10)

@@ -209,3 +209,84 @@ func TestServeTCPSurvivesAcceptErrors(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestFullListenerEvictsTheIdlest fills a listener with connections from
+// several sources, keeps one of them busy, and checks that a newcomer is
+// served: the connection idle the longest makes room, and its disconnect
+// says so; the busy one stays.
+func TestFullListenerEvictsTheIdlest(t *testing.T) {
+	ln := listen(t)
+	var col testutil.Events
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		ServeTCP(ctx, ln, &col, Limits{MaxConns: 4, MaxPerSource: 2, Idle: time.Minute}, func(ctx context.Context, c *Conn) {
+			buf := make([]byte, 16)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				c.Write(buf[:n])
+			}
+		})
+		close(done)
+	}()
+	dial := func(src string) net.Conn {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	echo := func(c net.Conn) error {
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Write([]byte("x")); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(c, make([]byte, 1))
+		return err
+	}
+	var idle []net.Conn
+	for _, src := range []string{"127.0.0.21", "127.0.0.22", "127.0.0.23"} {
+		c := dial(src)
+		if err := echo(c); err != nil { // served, then idle
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+		time.Sleep(20 * time.Millisecond)
+	}
+	busy := dial("127.0.0.24")
+	for range 3 {
+		time.Sleep(20 * time.Millisecond)
+		if err := echo(busy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Full: a newcomer evicts the first idle connection, not the busy one.
+	newcomer := dial("127.0.0.25")
+	if err := echo(newcomer); err != nil {
+		t.Fatalf("the newcomer to a full listener was not served: %v", err)
+	}
+	if err := echo(idle[0]); err == nil {
+		t.Fatal("the connection idle the longest was not evicted")
+	}
+	if err := echo(busy); err != nil {
+		t.Fatalf("the busy connection was evicted: %v", err)
+	}
+	testutil.Eventually(t, "an evicted disconnect", func() bool {
+		for _, d := range col.OfType(event.TypeDisconnect) {
+			if d.Fields["evicted"] != "" && d.Fields["src_ip"] == "127.0.0.21" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, c := range append(idle, busy, newcomer) {
+		c.Close()
+	}
+	cancel()
+	<-done
+}
