@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"decnet/internal/atomicfile"
 )
 
 // Budget bounds the bytes one store keeps, so a loop of uploads across
@@ -66,7 +68,7 @@ func Open(dir string) (*Store, error) {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), ".tmp-") { // a copy cut short by a crash
+		if strings.HasPrefix(e.Name(), atomicfile.TempPrefix) { // a copy cut short by a crash
 			os.Remove(filepath.Join(dir, e.Name()))
 			continue
 		}
@@ -150,7 +152,7 @@ func (a *Store) store(p string, data []byte, now time.Time) (sum, stored, notSto
 	if _, err := os.Lstat(filepath.Join(a.dir, stored)); err == nil {
 		return sum, "", NotStoredError
 	}
-	if err := writeAtomic(filepath.Join(a.dir, stored), data); err != nil {
+	if err := atomicfile.Write(filepath.Join(a.dir, stored), data, 0o600); err != nil {
 		return sum, "", NotStoredError
 	}
 	a.used += int64(len(data))
@@ -190,24 +192,4 @@ func (a *Store) find(sum string, size int64) string {
 	}
 	delete(a.unhashed, prefix)
 	return ""
-}
-
-func writeAtomic(name string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }

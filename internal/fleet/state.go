@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"decnet/internal/atomicfile"
 	"decnet/internal/flock"
 )
 
@@ -105,7 +106,10 @@ func UpdateDeployment(ctx context.Context, dir string, fn func(d *Deployment, ex
 	if err != nil {
 		return fmt.Errorf("deployment record: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, StateFile), append(b, '\n'))
+	if err := atomicfile.Write(filepath.Join(dir, StateFile), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("deployment record: %w", err)
+	}
+	return nil
 }
 
 // RemoveDeployment deletes the deployment record of dir, under its lock.
@@ -116,29 +120,6 @@ func RemoveDeployment(ctx context.Context, dir string) error {
 	}
 	defer release()
 	if err := os.Remove(filepath.Join(dir, StateFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("deployment record: %w", err)
-	}
-	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("deployment record: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("deployment record: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("deployment record: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("deployment record: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("deployment record: %w", err)
 	}
 	return nil

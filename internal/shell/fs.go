@@ -15,6 +15,7 @@ import (
 
 	"decnet/internal/archetype"
 	"decnet/internal/artifact"
+	"decnet/internal/atomicfile"
 )
 
 // Size limits of a decky's filesystem. They are variables so tests can lower
@@ -198,7 +199,7 @@ func (f *FS) flushLocked() error {
 	if err != nil {
 		return fmt.Errorf("shell: snapshot: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(f.dir, snapshotName), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(f.dir, snapshotName), b, 0o600); err != nil {
 		return err
 	}
 	f.dirty = false
@@ -214,29 +215,6 @@ func (f *FS) maybeFlush() {
 	if f.dirty && time.Since(f.saved) > 3*time.Second {
 		f.flushLocked()
 	}
-}
-
-func writeAtomic(name string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("shell: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("shell: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("shell: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("shell: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("shell: %w", err)
-	}
-	return nil
 }
 
 // --- path resolution (callers hold f.mu) ---

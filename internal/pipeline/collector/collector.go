@@ -24,6 +24,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
+	"decnet/internal/atomicfile"
 	"decnet/internal/compose"
 	"decnet/internal/event"
 	"decnet/internal/pipeline"
@@ -558,8 +559,8 @@ func (c *Collector) load() error {
 	return nil
 }
 
-// save writes the checkpoint atomically (temporary file, then rename), so
-// a crash leaves the old or the new one, never a torn one.
+// save writes the checkpoint atomically, so a crash leaves the old or the
+// new one, never a torn one.
 func (c *Collector) save() error {
 	if c.o.Checkpoint == "" {
 		return nil
@@ -570,10 +571,7 @@ func (c *Collector) save() error {
 	b, err := json.Marshal(checkpointFile{Containers: c.cursors})
 	c.mu.Unlock()
 	if err == nil {
-		tmp := c.o.Checkpoint + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, c.o.Checkpoint)
-		}
+		err = atomicfile.Write(c.o.Checkpoint, b, 0o600)
 	}
 	if err != nil {
 		err = fmt.Errorf("write collector checkpoint: %w", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"decnet/internal/archetype"
+	"decnet/internal/atomicfile"
 	"decnet/internal/compose"
 	"decnet/internal/fleet"
 	"decnet/internal/runtime/docker/image"
@@ -358,7 +359,7 @@ func (r *Runtime) apply(ctx context.Context, fl fleet.Fleet, st state) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(r.composePath(), b); err != nil {
+	if err := atomicfile.Write(r.composePath(), b, 0o600); err != nil {
 		return err
 	}
 	if err := prepareDataDirs(r.opts.DataDir, fl); err != nil {
@@ -405,14 +406,6 @@ func chownTree(dir string, uid, gid int) error {
 		}
 		return os.Lchown(path, uid, gid)
 	})
-}
-
-func writeFile(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // load reads the deployment record and the runtime's part of it.
@@ -617,7 +610,7 @@ func (r *Runtime) teardownDecky(ctx context.Context, name string) error {
 		if err := errors.Join(r.removeContainers(ctx, name)...); err != nil {
 			return err
 		}
-		return writeFile(r.composePath(), b)
+		return atomicfile.Write(r.composePath(), b, 0o600)
 	})
 }
 

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"decnet/internal/atomicfile"
 )
 
 // Defaults are the pairs accepted when a persona names none.
@@ -121,10 +123,7 @@ func (a *Accounts) save() {
 	}
 	b, err := json.Marshal(a.bound)
 	if err == nil {
-		tmp := a.file + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, a.file)
-		}
+		err = atomicfile.Write(a.file, b, 0o600)
 	}
 	if err != nil {
 		a.log.Warn("save bound logins", "file", a.file, "err", err)

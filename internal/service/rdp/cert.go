@@ -17,6 +17,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"decnet/internal/atomicfile"
 )
 
 // certKind is the certificate a product presents.
@@ -166,11 +168,7 @@ func (s *certStore) renew(first bool) error {
 	var out bytes.Buffer
 	pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: der})
 	pem.Encode(&out, &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, out.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("rdp certificate: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
+	if err := atomicfile.Write(s.path, out.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("rdp certificate: %w", err)
 	}
 	return nil

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"decnet/internal/atomicfile"
+
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -68,11 +70,7 @@ func loadHostKeys(dir string) (*hostKeys, error) {
 }
 
 func writeKey(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("ssh: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, b, 0o600); err != nil {
 		return fmt.Errorf("ssh: %w", err)
 	}
 	return nil
