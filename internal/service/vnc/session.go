@@ -362,23 +362,34 @@ func (ss *session) tlsSubtype() (bool, error) {
 	return false, err
 }
 
+// exchangeVersions sends the server's version and reads the client's with
+// parse; a client that does not speak RFB 3 is recorded and gets no more
+// (ok false), as TightVNC and LibVNCServer close on it.
+func (ss *session) exchangeVersions(parse func([]byte) (int, int, bool)) (minor int, ok bool, err error) {
+	if err := ss.write([]byte(serverVersion)); err != nil {
+		return 0, false, err
+	}
+	raw, major, minor, ok, err := ss.readVersion(parse)
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	if major != 3 {
+		ss.emitVersion(raw, "")
+		return 0, false, nil
+	}
+	ss.minor = minor
+	ss.emitVersion(raw, fmt.Sprintf("3.%d", minor))
+	return minor, true, nil
+}
+
 // tightVNC is TightVNC 2.x's RfbInitializer. Its ban list is checked
 // after the client's version and again after the response.
 func (ss *session) tightVNC() (bool, error) {
 	s := ss.srv
-	if err := ss.write([]byte(serverVersion)); err != nil {
-		return false, err
-	}
-	raw, major, minor, ok, err := ss.readVersion(strictVersion)
+	minor, ok, err := ss.exchangeVersions(strictVersion)
 	if !ok || err != nil {
 		return false, err
 	}
-	if major != 3 {
-		ss.emitVersion(raw, "")
-		return false, nil
-	}
-	ss.minor = minor
-	ss.emitVersion(raw, fmt.Sprintf("3.%d", minor))
 	if s.bans.banned(ss.addr) {
 		ss.refuse(tightRejected, event.Warning)
 		first := []byte{0}
@@ -455,19 +466,10 @@ func (ss *session) tightVNC() (bool, error) {
 // rfbAuthNewClient, rfbAuthProcessClientMessage), with a VNC password.
 func (ss *session) libVNC() (bool, error) {
 	s := ss.srv
-	if err := ss.write([]byte(serverVersion)); err != nil {
-		return false, err
-	}
-	raw, major, minor, ok, err := ss.readVersion(scanVersion)
+	minor, ok, err := ss.exchangeVersions(scanVersion)
 	if !ok || err != nil {
 		return false, err
 	}
-	if major != 3 {
-		ss.emitVersion(raw, "")
-		return false, nil
-	}
-	ss.minor = minor
-	ss.emitVersion(raw, fmt.Sprintf("3.%d", minor))
 	var prefix []byte
 	if minor < 7 {
 		prefix = u32(secVncAuth)
