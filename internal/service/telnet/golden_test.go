@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,7 +115,11 @@ func replay(t *testing.T, addr string, steps []step, fix func([]byte) []byte) {
 		case 'E':
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			b := make([]byte, 64)
-			if n, err := c.Read(b); !errors.Is(err, io.EOF) {
+			// A closed server resets the connection instead of ending it
+			// when the client's last bytes reach it after the close (the
+			// recorded client of "logout" sends DO LOGOUT twice): the
+			// kernel's choice, for the real telnetd as for us.
+			if n, err := c.Read(b); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("step %d: want the server to close, got %d bytes %q, %v", i, n, b[:n], err)
 			}
 			return
