@@ -4,6 +4,7 @@
 package event
 
 import (
+	"maps"
 	"net"
 	"strconv"
 	"time"
@@ -133,4 +134,13 @@ func Clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// With returns a new field map holding fields, then extra over them: a
+// connection's peer fields plus what one event adds, neither changed.
+func With(fields, extra map[string]string) map[string]string {
+	f := make(map[string]string, len(fields)+len(extra))
+	maps.Copy(f, fields)
+	maps.Copy(f, extra)
+	return f
 }

@@ -170,14 +170,7 @@ func addrIP(a net.Addr) net.IP {
 
 // emit sends an event with the session's peer fields plus extra.
 func (s *Server) emit(typ string, sev event.Severity, fields, extra map[string]string) {
-	f := make(map[string]string, len(fields)+len(extra))
-	for k, v := range fields {
-		f[k] = v
-	}
-	for k, v := range extra {
-		f[k] = v
-	}
-	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: f})
+	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: event.With(fields, extra)})
 }
 
 // listenPasv opens a passive data listener on ip at a random port in the

@@ -85,14 +85,7 @@ func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
 }
 
 func (s *Server) emit(typ string, sev event.Severity, fields map[string]string, extra map[string]string) {
-	f := make(map[string]string, len(fields)+len(extra))
-	for k, v := range fields {
-		f[k] = v
-	}
-	for k, v := range extra {
-		f[k] = v
-	}
-	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: f})
+	s.cfg.Emit.Emit(event.Event{Type: typ, Severity: sev, Fields: event.With(fields, extra)})
 }
 
 // openPTY hands out the lowest free pseudo-terminal number, as the kernel does.
