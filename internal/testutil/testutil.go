@@ -39,3 +39,18 @@ func RequireRoot(t testing.TB, why string) {
 		Skip(t, "needs root "+why)
 	}
 }
+
+// ImpacketExamples is where Debian's python3-impacket keeps its example
+// tools (smbclient.py, rdp_check.py, ...).
+const ImpacketExamples = "/usr/share/doc/python3-impacket/examples/"
+
+// RequireImpacket returns Debian's python3 when it has python3-impacket:
+// another python3 (pyenv's) may come first on PATH without it.
+func RequireImpacket(t testing.TB) string {
+	t.Helper()
+	py := RequireTool(t, "/usr/bin/python3")
+	if err := exec.Command(py, "-c", "import impacket.smbconnection").Run(); err != nil {
+		Skip(t, "python3-impacket is not installed (see .ci/run)")
+	}
+	return py
+}

@@ -195,18 +195,7 @@ func TestSmbclientShareRefused(t *testing.T) {
 	}
 }
 
-// requireImpacket returns Debian's python3 when it has python3-impacket
-// (real-clients.md gotcha 1).
-func requireImpacket(t *testing.T) string {
-	t.Helper()
-	py := testutil.RequireTool(t, "/usr/bin/python3")
-	if err := exec.Command(py, "-c", "import impacket.smbconnection").Run(); err != nil {
-		testutil.Skip(t, "python3-impacket is not installed (see .ci/run)")
-	}
-	return py
-}
-
-const impacketSmbclient = "/usr/share/doc/python3-impacket/examples/smbclient.py"
+const impacketSmbclient = testutil.ImpacketExamples + "smbclient.py"
 
 // TestImpacketSmbclient: impacket's smbclient.py, which only reaches ports
 // 445 and 139 (real-clients.md gotcha 2), opens with an SMB1 negotiate
@@ -214,7 +203,7 @@ const impacketSmbclient = "/usr/share/doc/python3-impacket/examples/smbclient.py
 // and it is told STATUS_LOGON_FAILURE. As a Samba guest it lists the
 // shares.
 func TestImpacketSmbclient(t *testing.T) {
-	py := requireImpacket(t)
+	py := testutil.RequireImpacket(t)
 	testutil.RequireRoot(t, "to listen on ports 445 and 139 of a loopback address")
 	for _, tc := range []struct {
 		name, os string
