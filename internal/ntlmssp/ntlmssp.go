@@ -559,6 +559,24 @@ func VerifyV2(a Authenticate, serverChallenge [8]byte, password string) bool {
 	return hmac.Equal(proof, a.NTResponse[:16])
 }
 
+// CracksV2 reports whether password cracks a NetNTLMv2 line in hashcat's
+// 5600 form (user::domain:challenge:ntproofstr:blob), as hashcat would:
+// the line alone must carry everything needed. A line that is not 5600
+// is an error.
+func CracksV2(line, password string) (bool, error) {
+	f := strings.Split(line, ":")
+	if len(f) != 6 || f[1] != "" || len(f[3]) != 16 || len(f[4]) != 32 {
+		return false, fmt.Errorf("ntlmssp: not a hashcat 5600 line: %q", line)
+	}
+	sc, err1 := hex.DecodeString(f[3])
+	proof, err2 := hex.DecodeString(f[4])
+	blob, err3 := hex.DecodeString(f[5])
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return false, fmt.Errorf("ntlmssp: hashcat 5600 line: %w", err)
+	}
+	return VerifyV2(Authenticate{User: f[0], Domain: f[2], NTResponse: append(proof, blob...)}, [8]byte(sc), password), nil
+}
+
 func hmacMD5(key []byte, data ...[]byte) []byte {
 	m := hmac.New(md5.New, key)
 	for _, d := range data {
