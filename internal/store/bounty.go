@@ -71,13 +71,12 @@ func BountiesOf(r event.Record) []Bounty {
 		if m := f[event.FieldMethod]; m != "" {
 			p["method"] = m
 		}
+		withDomain(p, f)
 		add(BountyCredential, r.AttackerIP, p)
 	}
 	if h := f[event.FieldHash]; h != "" && f[event.FieldHashFormat] != "" {
 		p := map[string]any{"username": f[event.FieldUsername], "hash": h, "hash_format": f[event.FieldHashFormat]}
-		if d := f["domain"]; d != "" {
-			p["domain"] = d
-		}
+		withDomain(p, f)
 		add(BountyCredential, r.AttackerIP, p)
 	}
 	if ua := userAgent(f); ua != "" {
@@ -156,4 +155,13 @@ func payloadKey(p map[string]any) ([]byte, [sha256.Size]byte, error) {
 		return nil, [sha256.Size]byte{}, err
 	}
 	return b, sha256.Sum256(b), nil
+}
+
+// withDomain adds the Windows domain a credential was given for (rdp,
+// smb, NTLM over http): the same user and password mean another account
+// in another domain.
+func withDomain(p map[string]any, f map[string]string) {
+	if d := f["domain"]; d != "" {
+		p["domain"] = d
+	}
 }

@@ -24,6 +24,8 @@ func TestBountiesOf(t *testing.T) {
 			[]b{{"credential", "1.2.3.4", map[string]any{"username": "root", "password": "toor"}}}},
 		{"credential with method", "ssh", "auth", map[string]string{"src_ip": "1.2.3.4", "username": "root", "password": "x", "method": "keyboard-interactive"},
 			[]b{{"credential", "1.2.3.4", map[string]any{"username": "root", "password": "x", "method": "keyboard-interactive"}}}},
+		{"clear password for a domain", "rdp", "auth", map[string]string{"src_ip": "1.2.3.4", "username": "dave", "password": "p w", "domain": "CORP", "method": "client_info"},
+			[]b{{"credential", "1.2.3.4", map[string]any{"username": "dave", "password": "p w", "domain": "CORP", "method": "client_info"}}}},
 		{"blank password is a credential", "ftp", "auth", map[string]string{"username": "anonymous", "password": ""},
 			[]b{{"credential", "Unknown", map[string]any{"username": "anonymous", "password": ""}}}},
 		{"username only", "ftp", "user", map[string]string{"username": "anonymous"}, nil},
