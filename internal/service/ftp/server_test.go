@@ -627,16 +627,18 @@ func TestLoginDelayWired(t *testing.T) {
 	srv, _ := newTestServer(t, "debian", nil)
 	srv.failDelay = func(pam bool) time.Duration {
 		if pam {
-			return 300 * time.Millisecond
+			return 600 * time.Millisecond
 		}
 		return 100 * time.Millisecond
 	}
 	c := dial(t, serve(t, srv))
 	c.reply()
+	// The upper bounds only tell the two delays apart, with room for a
+	// loaded machine (a -race run in CI took 308 ms for the 100 ms one).
 	for _, tc := range []struct {
 		user     string
 		min, max time.Duration
-	}{{"root", 300 * time.Millisecond, 290 * time.Millisecond * 3}, {"-x", 100 * time.Millisecond, 290 * time.Millisecond}} {
+	}{{"root", 600 * time.Millisecond, 3 * time.Second}, {"-x", 100 * time.Millisecond, 600 * time.Millisecond}} {
 		c.cmd("USER " + tc.user)
 		start := time.Now()
 		if r := c.cmd("PASS x"); r != "530 Login incorrect." {
