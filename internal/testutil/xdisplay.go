@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,10 +29,11 @@ func XDisplay(t testing.TB) string {
 	}
 	w.Close()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		// SIGTERM lets Xvfb remove its lock file and socket.
+		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	})
-	r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r.SetReadDeadline(time.Now().Add(30 * time.Second))
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
 		t.Fatalf("Xvfb did not report its display: %v", err)

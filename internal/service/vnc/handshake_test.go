@@ -56,16 +56,34 @@ var handshakeCases = []struct {
 			h("00000001 00000016"), "Authentication failure")},
 	{"tigervnc vencrypt 0.1", Persona{Product: TigerVNC},
 		cat("RFB 003.008\n", h("13"), h("00 01")),
-		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("ff"), h("00000001 00000037"), "The client cannot support the server's VeNCrypt version")},
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("ff"), h("00000001 0000004f"), "Authentication failure: The client cannot support the server's VeNCrypt version")},
+	{"tigervnc vencrypt 0.3", Persona{Product: TigerVNC},
+		cat("RFB 003.008\n", h("13"), h("00 03")),
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("ff"), h("00000001 0000004b"), "Authentication failure: The client returned an unsupported VeNCrypt version")},
 	{"tigervnc vencrypt bad subtype", Persona{Product: TigerVNC},
 		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000100")),
-		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000102 00000002"), h("00000001 0000001a"), "No valid VeNCrypt sub-type")},
-	{"tigervnc vencrypt tlsvnc", Persona{Product: TigerVNC},
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000102 00000002"), h("00000001 00000032"), "Authentication failure: No valid VeNCrypt sub-type")},
+	// A ClientHello that does not parse: GnuTLS's close_notify in clear,
+	// then the failure in clear, as Xtigervnc answered this very input.
+	{"tigervnc vencrypt tlsvnc bad clienthello", Persona{Product: TigerVNC},
 		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000102"), h("16 0301 0004 01000000")),
-		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000102 00000002"), h("01"))},
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000102 00000002"), h("01"),
+			h("15 0303 0002 01 00"), h("00000001 0000002c"), "Authentication failure: TLS Handshake failed")},
+	{"tigervnc vencrypt tlsvnc not tls", Persona{Product: TigerVNC},
+		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000102"), "GET / HTTP/1.0\r\n\r\n"),
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000102 00000002"), h("01"),
+			h("15 0303 0002 01 00"), h("00000001 0000002c"), "Authentication failure: TLS Handshake failed")},
+	// No X509Cert or X509Key: Xtigervnc refuses the subtype with 00.
+	{"tigervnc vencrypt x509vnc", Persona{Product: TigerVNC, SecurityTypes: []string{"X509Vnc", "VncAuth"}},
+		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000105")),
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000105 00000002"), h("00"),
+			h("00000001 0000003d"), "Authentication failure: Error loading X509 certificate or key")},
 	{"tigervnc plain", Persona{Product: TigerVNC, SecurityTypes: []string{"Plain", "VncAuth"}},
 		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000100"), h("00000005 00000006"), "adminsecret"),
-		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000100 00000002"), h("00000001 0000001c"), "invalid password or username")},
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000100 00000002"), h("00000001 00000034"), "Authentication failure: invalid password or username")},
+	{"tigervnc plain too long username", Persona{Product: TigerVNC, SecurityTypes: []string{"Plain", "VncAuth"}},
+		cat("RFB 003.008\n", h("13"), h("00 02"), h("00000100"), h("00001000 00000006")),
+		cat("RFB 003.008\n", h("02 13 02"), h("00 02"), h("00 02 00000100 00000002"), h("00000001 00000029"), "Authentication failure: Too long username")},
 	{"tigervnc vncauth only", Persona{Product: TigerVNC, SecurityTypes: []string{"VncAuth"}},
 		cat("RFB 003.008\n", h("02"), wrongResponse),
 		cat("RFB 003.008\n", h("01 02"), testChallenge, h("00000001 00000016"), "Authentication failure")},
@@ -246,6 +264,46 @@ func TestFailureDelay(t *testing.T) {
 			}
 			if d := time.Since(start); d < tc.min || d > tc.max {
 				t.Errorf("SecurityResult after %v, want %v to %v", d, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+// During TigerVNC's failure delay the server drops what the client sends;
+// a client that closes in that time gets no SecurityResult, as Xtigervnc
+// answered this very exchange.
+func TestFailDelayClientGone(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra []byte
+		close bool
+		want  []byte
+	}{
+		{"junk", []byte("junk"), false, cat(h("00000001 00000016"), "Authentication failure")},
+		{"closed", nil, true, nil},
+		{"junk and closed", []byte("junk"), true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr, _ := startServer(t, &Persona{Product: TigerVNC})
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			head := cat("RFB 003.008\n", h("02 13 02"), testChallenge)
+			if _, err := c.Write(cat("RFB 003.008\n", h("02"), wrongResponse, tc.extra)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, make([]byte, len(head))); err != nil {
+				t.Fatal(err)
+			}
+			if tc.close {
+				c.(*net.TCPConn).CloseWrite()
+			}
+			got, err := io.ReadAll(c)
+			if err != nil || !bytes.Equal(got, tc.want) {
+				t.Errorf("after the challenge: %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}

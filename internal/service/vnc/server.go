@@ -74,7 +74,7 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 // serveConn runs one client's session on rw, whose peer's event fields are
 // fields, until either side ends it.
 func (s *Server) serveConn(ctx context.Context, rw io.ReadWriter, fields map[string]string) {
-	ss := &session{srv: s, rw: rw, fields: fields, addr: fields[event.FieldSrcIP]}
+	ss := &session{srv: s, rw: rw, conn: rw, fields: fields, addr: fields[event.FieldSrcIP]}
 	var ok bool
 	var err error
 	switch s.prod.family {
@@ -87,6 +87,10 @@ func (s *Server) serveConn(ctx context.Context, rw io.ReadWriter, fields map[str
 	}
 	if ok && err == nil {
 		ss.runDesktop()
+	}
+	if ss.tls != nil {
+		// gnutls_bye, before the server closes the socket.
+		ss.tls.Close()
 	}
 }
 

@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"time"
 
 	"decnet/internal/event"
+	"decnet/internal/tlsanon"
 )
 
 // The texts the servers send.
@@ -23,6 +26,11 @@ const (
 	tightRejected       = "Your connection has been rejected"         // TightVNC ban
 	tightAuthFailedFrom = "Authentication failed from "               // TightVNC, + peer address
 	libVNCAuthFailed    = "password check failed!"                    // LibVNCServer
+	// TigerVNC 1.12 prefixes the reason of every AuthFailureException
+	// but VncAuth's plain "Authentication failure" (measured).
+	authFailed  = authFailure + ": "
+	tlsFailure  = authFailed + "TLS Handshake failed"
+	x509Failure = authFailed + "Error loading X509 certificate or key"
 )
 
 // Event types of this service, beside the shared ones.
@@ -31,6 +39,7 @@ const (
 	typeSecurityChoice = "security_choice" // type, name[, subtype, subtype_name]
 	typeRefused        = "refused"         // reason: the server turned the client away before authentication
 	typeProtocolError  = "protocol_error"  // stage, data, error
+	typeTLS            = "tls"             // version, cipher_suite, group: a VeNCrypt TLS handshake that completed
 	typeClientInit     = "client_init"     // shared
 	typeEncodings      = "client_encodings"
 	typeClipboard      = "clipboard"
@@ -39,12 +48,17 @@ const (
 
 // session is one client's conversation.
 type session struct {
-	srv    *Server
-	rw     io.ReadWriter
+	srv *Server
+	rw  io.ReadWriter
+	// conn is the connection under any TLS, which rfb4Fail drains.
+	conn   io.Reader
 	fields map[string]string
 	addr   string // the client's IP address: the blacklists' key
 	// minor is the client's minor version as the server acts on it.
 	minor int
+	// tls is the TLS layer of a VeNCrypt TLS subtype, which rw then reads
+	// and writes through.
+	tls *tlsanon.Conn
 	// tight is set when the client chose TightVNC's security type, whose
 	// ServerInit carries capability lists.
 	tight bool
@@ -247,13 +261,23 @@ func (ss *session) rfb4Accept(prefix []byte, t uint32) (bool, error) {
 }
 
 // rfb4Fail answers an AuthFailureException: SecurityResult failed, with the
-// reason from 3.8 on, after TigerVNC's delay.
+// reason from 3.8 on, after TigerVNC's delay. During the delay the server
+// reads and drops what the client sends, and a client that closes gets no
+// answer (measured). The reading goes on until the session's connection
+// closes.
 func (ss *session) rfb4Fail(ctx context.Context, reason string) (bool, error) {
 	if d := ss.srv.prod.failDelay; d > 0 {
+		gone := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, ss.conn)
+			close(gone)
+		}()
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
+		case <-gone:
+			return false, nil
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
@@ -268,9 +292,6 @@ func (ss *session) rfb4Fail(ctx context.Context, reason string) (bool, error) {
 // maxPlainLen is TigerVNC's MaxSaneUsernameLength and
 // MaxSanePasswordLength.
 const maxPlainLen = 1024
-
-// maxTLSRecord bounds the TLS ClientHello read after a TLS subtype.
-const maxTLSRecord = 16384 + 2048
 
 // vencrypt is TigerVNC's SSecurityVeNCrypt, version 0.2.
 func (ss *session) vencrypt(ctx context.Context) (bool, error) {
@@ -290,7 +311,7 @@ func (ss *session) vencrypt(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		ss.protocolError("vencrypt_version", v, reason)
-		return ss.rfb4Fail(ctx, reason)
+		return ss.rfb4Fail(ctx, authFailed+reason)
 	}
 	out := []byte{0, byte(len(ss.srv.ext))}
 	for _, t := range ss.srv.ext {
@@ -306,7 +327,7 @@ func (ss *session) vencrypt(ctx context.Context) (bool, error) {
 	sub := binary.BigEndian.Uint32(b)
 	if !slices.Contains(ss.srv.ext, sub) {
 		ss.protocolError("vencrypt_subtype", b, "No valid VeNCrypt sub-type")
-		return ss.rfb4Fail(ctx, "No valid VeNCrypt sub-type")
+		return ss.rfb4Fail(ctx, authFailed+"No valid VeNCrypt sub-type")
 	}
 	ss.emitChoice(secVeNCrypt, "subtype", strconv.FormatUint(uint64(sub), 10), "subtype_name", secTypeName(sub))
 	switch sub {
@@ -316,8 +337,15 @@ func (ss *session) vencrypt(ctx context.Context) (bool, error) {
 		return ss.rfb4VncAuth(ctx, nil, "VeNCrypt")
 	case secPlain:
 		return ss.plain(ctx)
+	case secX509None, secX509Vnc, secX509Plain:
+		// TigerVNC's default X509Cert and X509Key are empty, so the server
+		// refuses the subtype and says why.
+		if err := ss.write([]byte{0}); err != nil {
+			return false, err
+		}
+		return ss.rfb4Fail(ctx, x509Failure)
 	default:
-		return ss.tlsSubtype()
+		return ss.tlsSubtype(ctx, sub)
 	}
 }
 
@@ -331,10 +359,10 @@ func (ss *session) plain(ctx context.Context) (bool, error) {
 	}
 	ulen, plen := binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
 	if ulen > maxPlainLen {
-		return ss.rfb4Fail(ctx, "Too long username")
+		return ss.rfb4Fail(ctx, authFailed+"Too long username")
 	}
 	if plen > maxPlainLen {
-		return ss.rfb4Fail(ctx, "Too long password")
+		return ss.rfb4Fail(ctx, authFailed+"Too long password")
 	}
 	b, err := ss.read(int(ulen + plen))
 	if err != nil {
@@ -342,24 +370,37 @@ func (ss *session) plain(ctx context.Context) (bool, error) {
 	}
 	ss.emit(event.TypeAuth, event.Notice, event.FieldMethod, "Plain", "security_type", "VeNCrypt",
 		event.FieldUsername, string(b[:ulen]), event.FieldPassword, string(b[ulen:]), event.FieldSuccess, "false")
-	return ss.rfb4Fail(ctx, "invalid password or username")
+	return ss.rfb4Fail(ctx, authFailed+"invalid password or username")
 }
 
-// tlsSubtype accepts a TLS VeNCrypt subtype and reads the client's first
-// TLS record. The anonymous-DH TLS that GnuTLS gives TigerVNC is not
-// carried out: the session ends there.
-func (ss *session) tlsSubtype() (bool, error) {
+// tlsSubtype runs an anonymous TLS VeNCrypt subtype (SSecurityTLS): the
+// server accepts, carries out GnuTLS's handshake, and runs the inner
+// security type inside TLS. A failed handshake gets GnuTLS's close_notify
+// in clear, then the failure in clear after the usual delay.
+func (ss *session) tlsSubtype(ctx context.Context, sub uint32) (bool, error) {
 	if err := ss.write([]byte{1}); err != nil {
 		return false, err
 	}
-	h, err := ss.read(5)
-	if err != nil {
-		return false, err
+	tc := tlsanon.Server(ss.rw, nil)
+	if err := tc.Handshake(); err != nil {
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+			ss.protocolError("tls", nil, err.Error())
+		}
+		tc.Close()
+		return ss.rfb4Fail(ctx, tlsFailure)
 	}
-	if n := int(binary.BigEndian.Uint16(h[3:])); n <= maxTLSRecord {
-		_, err = io.CopyN(io.Discard, ss.rw, int64(n))
+	st := tc.State()
+	ss.emit(typeTLS, event.Info, "version", st.Version, "cipher_suite", st.CipherSuite, "group", st.Group)
+	ss.tls = tc
+	ss.rw = tc
+	switch sub {
+	case secTLSNone:
+		return ss.rfb4Accept(nil, secNone)
+	case secTLSVnc:
+		return ss.rfb4VncAuth(ctx, nil, "VeNCrypt")
+	default:
+		return ss.plain(ctx)
 	}
-	return false, err
 }
 
 // exchangeVersions sends the server's version and reads the client's with
