@@ -1,7 +1,6 @@
 package rdp
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"os"
@@ -17,42 +16,12 @@ import (
 	"decnet/internal/testutil"
 )
 
-// xdisplay starts a virtual X server for the test (xfreerdp needs a
-// display even with /auth-only) and returns its DISPLAY. Xvfb is run
-// directly rather than through xvfb-run, whose clean-up sometimes fails
-// and then hides xfreerdp's exit code.
-func xdisplay(t *testing.T) string {
-	t.Helper()
-	xvfb := testutil.RequireTool(t, "Xvfb")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(xvfb, "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1024x768x24")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	r.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		t.Fatalf("Xvfb did not report its display: %v", err)
-	}
-	return ":" + strings.TrimSpace(line)
-}
-
 // xfreerdp runs FreeRDP 2's client on a virtual display and returns its
 // exit code and output.
 func xfreerdp(t *testing.T, addr string, args ...string) (int, string) {
 	t.Helper()
 	bin := testutil.RequireTool(t, "xfreerdp")
-	display := xdisplay(t)
+	display := testutil.XDisplay(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"/v:" + addr, "/cert:ignore", "/log-level:INFO"}, args...)...)
@@ -103,14 +72,17 @@ func TestXfreerdpEndToEnd(t *testing.T) {
 
 // xfreerdp's exit codes (client/X11/xf_client.h, FreeRDP 2.11).
 const (
+	xfExitConnectFailed   = 131
 	xfExitNegoFailure     = 133
 	xfExitLogonFailure    = 134
 	xfExitTransportFailed = 147
 )
 
-// xfreerdp with the security layers that end before CredSSP: what the
-// server selects or refuses and, where the client gets that far, its MCS
-// Connect-Initial. FreeRDP sends no RDP_NEG_REQ at all for /sec:rdp.
+// xfreerdp with the security layers that end before CredSSP and before
+// the Client Info PDU: what the server selects or refuses and, where the
+// client gets that far, its MCS Connect-Initial. FreeRDP sends no
+// RDP_NEG_REQ at all for /sec:rdp; standard RDP security ends after the
+// Connect-Initial.
 func TestXfreerdpSecurityLayers(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -124,9 +96,8 @@ func TestXfreerdpSecurityLayers(t *testing.T) {
 	}{
 		{"windows nla /sec:rdp", windowsHost, true, []string{"/sec:rdp"}, "", "", "", xfExitTransportFailed},
 		{"windows nla /sec:tls", windowsHost, true, []string{"/sec:tls"}, "SSL", "", "HYBRID_REQUIRED_BY_SERVER", xfExitNegoFailure},
-		{"windows no nla /sec:tls", windowsHost, false, []string{"/sec:tls"}, "SSL", "SSL", "", xfExitTransportFailed},
 		{"windows no nla /sec:rdp", windowsHost, false, []string{"/sec:rdp"}, "", "", "", xfExitTransportFailed},
-		{"xrdp", linuxHost, false, nil, "SSL|HYBRID", "SSL", "", xfExitTransportFailed},
+		{"xrdp /sec:rdp", linuxHost, false, []string{"/sec:rdp"}, "", "", "", xfExitTransportFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, ev := startServer(t, tc.host, &Persona{NLA: tc.nla}, "127.0.61.2")
@@ -176,10 +147,7 @@ func serveOn(t *testing.T, srv *Server, addr string) {
 // only): the NTLMv2 response is captured and the check fails.
 func TestImpacketRdpCheck(t *testing.T) {
 	testutil.RequireRoot(t, "to listen on port 3389")
-	script := "/usr/share/doc/python3-impacket/examples/rdp_check.py"
-	if _, err := os.Stat(script); err != nil {
-		testutil.Skip(t, "python3-impacket is not installed (see .ci/run)")
-	}
+	py := testutil.RequireImpacket(t)
 	host := windowsHost
 	host.DataDir = t.TempDir()
 	ev := &testutil.Events{}
@@ -191,7 +159,7 @@ func TestImpacketRdpCheck(t *testing.T) {
 	serveOn(t, srv, "127.0.61.3:3389")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "/usr/bin/python3", script, "CORP/alice:secret@127.0.61.3").CombinedOutput()
+	out, err := exec.CommandContext(ctx, py, testutil.ImpacketExamples+"rdp_check.py", "CORP/alice:secret@127.0.61.3").CombinedOutput()
 	t.Logf("rdp_check.py (%v):\n%s", err, out)
 	if strings.Contains(string(out), "Access Granted") {
 		t.Errorf("rdp_check.py reports access granted")
@@ -247,4 +215,45 @@ func TestNmap(t *testing.T) {
 		}
 	}
 	checkFields(t, "negotiate", waitFor(t, ev, typeNegotiate), map[string]string{event.FieldUsername: "nmap"})
+}
+
+// xfreerdp without NLA (xrdp, which has none, and Windows with nla=false)
+// sends the password in clear in its Client Info PDU after the MCS
+// connection sequence: it is recorded as a credential. Against xrdp the
+// connection then completes, so /auth-only exits 0 as against the real
+// xrdp (whose login screen alone tells a wrong password); Windows reports
+// a bad password in a logon error and disconnects.
+func TestXfreerdpClientInfo(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		host      service.Host
+		args      []string
+		requested string
+		code      int
+		output    string
+	}{
+		{"xrdp auth-only", linuxHost, []string{"/auth-only"}, "SSL|HYBRID", 0, "Authentication only, exit status 0"},
+		{"xrdp auth-only /sec:tls", linuxHost, []string{"/auth-only", "/sec:tls"}, "SSL", 0, "Authentication only, exit status 0"},
+		{"windows no nla /sec:tls", windowsHost, []string{"/sec:tls"}, "SSL", xfExitConnectFailed,
+			"Logon Error Info LOGON_FAILED_BAD_PASSWORD [LOGON_MSG_SESSION_CONTINUE]"},
+		{"windows no nla /sec:tls auth-only", windowsHost, []string{"/sec:tls", "/auth-only"}, "SSL", xfExitConnectFailed,
+			"Logon Error Info LOGON_FAILED_BAD_PASSWORD [LOGON_MSG_SESSION_CONTINUE]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr, ev := startServer(t, tc.host, &Persona{NLA: false}, "127.0.61.4")
+			code, out := xfreerdp(t, addr, append([]string{"/u:carol", "/p:S3cret pw", "/d:CORP", "/size:800x600"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(out, tc.output) {
+				t.Errorf("xfreerdp exit %d, want %d and %q:\n%s", code, tc.code, tc.output, out)
+			}
+			checkFields(t, "negotiate", waitFor(t, ev, typeNegotiate), map[string]string{event.FieldUsername: "carol",
+				"requested_protocols": tc.requested, "selected_protocol": "SSL"})
+			checkFields(t, "mcs_connect", waitFor(t, ev, typeMCSConnect), map[string]string{"desktop": "800x600",
+				"server_selected_protocol": "SSL"})
+			a := waitFor(t, ev, event.TypeAuth)
+			checkFields(t, "auth", a, map[string]string{event.FieldUsername: "carol", event.FieldPassword: "S3cret pw",
+				"domain": "CORP", event.FieldMethod: "client_info", "autologon": "true", event.FieldSuccess: "false",
+				"client_address": "127.0.0.1", "client_dir": "*", "security": "SSL", "alternate_shell": "", "workstation": "*"})
+			checkFields(t, "auth", a, peerFields)
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzX224 reads a client's first bytes as the server does: one TPKT, the
@@ -81,6 +82,46 @@ func FuzzConnectInitial(f *testing.F) {
 		for _, c := range ci.Channels {
 			if len(c) > 8 {
 				t.Fatalf("channel name %q", c)
+			}
+		}
+	})
+}
+
+// FuzzDomainPDU reads an MCS domain PDU as the connection sequence does,
+// and a send data request's payload as a Client Info PDU.
+// Seeds: xfreerdp's Erect Domain, Attach User, Channel Join, Client Info,
+// licensing and Confirm Active PDUs sent to Debian's xrdp (testdata/fuzz).
+func FuzzDomainPDU(f *testing.F) {
+	f.Add(mcsPDU(0x38, 0, 7, 3, 0xeb)[tpktHeaderLen:])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseDomainPDU(data)
+		if err != nil {
+			return
+		}
+		if len(p.Data) > len(data) {
+			t.Fatalf("%d bytes of data from %d", len(p.Data), len(data))
+		}
+		if p.Type == mcsSendData {
+			ParseClientInfo(p.Data)
+		}
+	})
+}
+
+// FuzzClientInfo reads a Client Info PDU; its strings stay within the
+// limits and are valid UTF-8.
+// Seeds: xfreerdp's Client Info PDUs to Debian's xrdp (testdata/fuzz).
+func FuzzClientInfo(f *testing.F) {
+	f.Add(clientInfo(infoUnicode|infoAutologon, "D", "u", "p", "", ""))
+	f.Add(clientInfo(0, "D", "u", "p", "s", "w"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ci, err := ParseClientInfo(data)
+		if err != nil {
+			return
+		}
+		for _, s := range []string{ci.Domain, ci.UserName, ci.Password, ci.AlternateShell, ci.WorkingDir, ci.ClientAddress, ci.ClientDir} {
+			// A byte or UTF-16 unit becomes at most three bytes of UTF-8.
+			if len(s) > 3*maxInfoString || !utf8.ValidString(s) {
+				t.Fatalf("string %q", s)
 			}
 		}
 	})

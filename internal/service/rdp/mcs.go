@@ -27,6 +27,9 @@ type ConnectInitial struct {
 	ClientBuild uint32
 	// ClientName is the client machine's NetBIOS-style name.
 	ClientName string
+	// HighColorDepth, SupportedColorDepths and EarlyCapabilityFlags are
+	// what the client says of its colour depth (zero when not sent).
+	HighColorDepth, SupportedColorDepths, EarlyCapabilityFlags uint16
 	// ClientDigProductID is a per-installation identifier mstsc sends.
 	ClientDigProductID string
 	// ServerSelectedProtocol echoes the CC's selection, when sent.
@@ -37,6 +40,9 @@ type ConnectInitial struct {
 	HasEncryptionMethods bool
 	// Channels are the static virtual channels of TS_UD_CS_NET.
 	Channels []string
+	// MsgChannel reports TS_UD_CS_MCS_MSGCHANNEL: the client can use a
+	// message channel for auto-detection and multitransport.
+	MsgChannel bool
 }
 
 // Client data block types (MS-RDPBCGR 2.2.1.3.1).
@@ -44,6 +50,7 @@ const (
 	csCore     = 0xc001
 	csSecurity = 0xc002
 	csNet      = 0xc003
+	csMsgChan  = 0xc006
 )
 
 // TS_UD_CS_CORE offsets, from the end of the block header.
@@ -51,6 +58,8 @@ const (
 	coreMinLen          = 128 // through imeFileName
 	coreNameOff         = 20
 	coreNameLen         = 32
+	coreHighColorOff    = 136
+	coreEarlyCapsOff    = 140
 	coreDigProductIDOff = 142
 	coreDigProductIDLen = 64
 	coreSelectedOff     = 208
@@ -141,6 +150,11 @@ func (ci *ConnectInitial) addBlock(typ uint16, v []byte) {
 		ci.KeyboardLayout = binary.LittleEndian.Uint32(v[12:])
 		ci.ClientBuild = binary.LittleEndian.Uint32(v[16:])
 		ci.ClientName = utf16z(v[coreNameOff : coreNameOff+coreNameLen])
+		if len(v) >= coreEarlyCapsOff+2 {
+			ci.HighColorDepth = binary.LittleEndian.Uint16(v[coreHighColorOff:])
+			ci.SupportedColorDepths = binary.LittleEndian.Uint16(v[coreHighColorOff+2:])
+			ci.EarlyCapabilityFlags = binary.LittleEndian.Uint16(v[coreEarlyCapsOff:])
+		}
 		if len(v) >= coreDigProductIDOff+coreDigProductIDLen {
 			ci.ClientDigProductID = utf16z(v[coreDigProductIDOff : coreDigProductIDOff+coreDigProductIDLen])
 		}
@@ -153,6 +167,8 @@ func (ci *ConnectInitial) addBlock(typ uint16, v []byte) {
 			ci.EncryptionMethods = binary.LittleEndian.Uint32(v)
 			ci.HasEncryptionMethods = true
 		}
+	case csMsgChan:
+		ci.MsgChannel = true
 	case csNet:
 		if len(v) < 4 {
 			return
@@ -178,4 +194,24 @@ func utf16z(b []byte) string {
 		u = append(u, c)
 	}
 	return strings.ToValidUTF8(string(utf16.Decode(u)), "\uFFFD")
+}
+
+// Colour depth flags of TS_UD_CS_CORE.
+const (
+	rnsSupport32BPP   = 0x0008 // supportedColorDepths: RNS_UD_32BPP_SUPPORT
+	rnsWant32BPP      = 0x0002 // earlyCapabilityFlags: RNS_UD_CS_WANT_32BPP_SESSION
+	defaultColorDepth = 8
+)
+
+// ColorDepth is the session colour depth the client asks for, as a server
+// reads it: 32 when it wants and supports 32 bpp, else highColorDepth,
+// else 8.
+func (ci ConnectInitial) ColorDepth() uint16 {
+	switch {
+	case ci.EarlyCapabilityFlags&rnsWant32BPP != 0 && ci.SupportedColorDepths&rnsSupport32BPP != 0:
+		return 32
+	case ci.HighColorDepth != 0:
+		return ci.HighColorDepth
+	}
+	return defaultColorDepth
 }

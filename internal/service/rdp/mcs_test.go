@@ -16,15 +16,18 @@ func TestParseConnectInitialClients(t *testing.T) {
 		want ConnectInitial
 	}{
 		{"xfreerdp-mcs-rdp.hex", ConnectInitial{HasCore: true, RDPVersion: 0x0008000c, DesktopWidth: 800, DesktopHeight: 600,
-			KeyboardLayout: 0x409, ClientBuild: 18363, ClientName: "vm", HasServerSelectedProtocol: true,
+			KeyboardLayout: 0x409, ClientBuild: 18363, ClientName: "vm", HighColorDepth: 24, SupportedColorDepths: 0xf,
+			EarlyCapabilityFlags: 0x5e3, HasServerSelectedProtocol: true,
 			ServerSelectedProtocol: ProtocolRDP, HasEncryptionMethods: true, EncryptionMethods: 0x1b,
 			Channels: []string{"rdpdr", "rdpsnd", "cliprdr", "drdynvc"}}},
 		{"xfreerdp-mcs-tls.hex", ConnectInitial{HasCore: true, RDPVersion: 0x0008000c, DesktopWidth: 800, DesktopHeight: 600,
-			KeyboardLayout: 0x409, ClientBuild: 18363, ClientName: "vm", HasServerSelectedProtocol: true,
+			KeyboardLayout: 0x409, ClientBuild: 18363, ClientName: "vm", HighColorDepth: 24, SupportedColorDepths: 0xf,
+			EarlyCapabilityFlags: 0x5e3, HasServerSelectedProtocol: true,
 			ServerSelectedProtocol: ProtocolSSL, HasEncryptionMethods: true,
-			Channels: []string{"rdpdr", "rdpsnd", "cliprdr", "drdynvc"}}},
+			Channels: []string{"rdpdr", "rdpsnd", "cliprdr", "drdynvc"}, MsgChannel: true}},
 		{"nmap-mcs.hex", ConnectInitial{HasCore: true, RDPVersion: 0x00080004, DesktopWidth: 1280, DesktopHeight: 800,
-			KeyboardLayout: 0x409, ClientBuild: 2600, ClientName: "EMP-LAP-0014", HasServerSelectedProtocol: true,
+			KeyboardLayout: 0x409, ClientBuild: 2600, ClientName: "EMP-LAP-0014", HighColorDepth: 24, SupportedColorDepths: 7,
+			EarlyCapabilityFlags: 1, HasServerSelectedProtocol: true,
 			HasEncryptionMethods: true, EncryptionMethods: 1, Channels: []string{"rdpdr", "cliprdr", "rdpsnd"}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

@@ -34,8 +34,8 @@ type Persona struct {
 	// NLA, true by default, requires Network Level Authentication as
 	// Windows Server 2019 does. False imitates a machine where it is
 	// unchecked: clients offering only TLS or standard RDP security get
-	// them instead of HYBRID_REQUIRED_BY_SERVER, and are recorded up to
-	// their MCS Connect-Initial. Windows only.
+	// them instead of HYBRID_REQUIRED_BY_SERVER; TLS clients give their
+	// password in the Client Info PDU. Windows only.
 	NLA bool `ini:"nla"`
 }
 

@@ -2,6 +2,7 @@ package rdp
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"slices"
 )
 
@@ -10,10 +11,11 @@ type product struct {
 	name string
 	// confirm chooses the answer to a Connection Request.
 	confirm func(cr ConnectionRequest) Confirm
-	// drainGarbage keeps a connection that did not start with a
-	// Connection Request open, reading, until the client or the idle
-	// deadline ends it (xrdp); otherwise it is closed at once (Windows).
-	drainGarbage bool
+	// xrdpFraming reads a first message that is not a Connection Request
+	// to the end of the frame its first bytes announce, TPKT or fast-path,
+	// then sends a Disconnect Provider Ultimatum and closes, as xrdp does;
+	// otherwise the connection closes at once, as Windows closes it.
+	xrdpFraming bool
 	// directTLS accepts a TLS ClientHello in place of the Connection
 	// Request (Windows).
 	directTLS bool
@@ -23,6 +25,11 @@ type product struct {
 	cert        certKind
 	// tls is the product's TLS configuration, without the certificate.
 	tls func() *tls.Config
+	// serverData is the MCS Connect-Response's data blocks for a client
+	// that requested protocols in its Connection Request and sent ci.
+	serverData func(requested uint32, ci ConnectInitial) []byte
+	// afterLogon ends the connection after the Client Info PDU.
+	afterLogon func(ss *session, a *activation)
 }
 
 // windowsNegFlags are the RDP_NEG_RSP flags of Windows 10 and Server
@@ -65,6 +72,8 @@ func windowsProduct(nla bool) product {
 		serverOrder: true,
 		cert:        certWindows,
 		tls:         schannelConfig,
+		serverData:  windowsServerData,
+		afterLogon:  windowsAfterLogon,
 	}
 }
 
@@ -85,10 +94,51 @@ func xrdpProduct() product {
 			}
 			return c
 		},
-		drainGarbage: true,
-		cert:         certSnakeoil,
-		tls:          openSSLConfig,
+		xrdpFraming: true,
+		cert:        certSnakeoil,
+		tls:         openSSLConfig,
+		serverData:  xrdpServerData,
+		afterLogon:  xrdpAfterLogon,
 	}
+}
+
+// Server core data (TS_UD_SC_CORE) of each product.
+const (
+	// xrdpCoreVersion is what xrdp sends: RDP 5.0 to 8.1.
+	xrdpCoreVersion = 0x00080004
+	// windowsCoreVersion is RDP 10.6, the protocol of Windows 10 1809 and
+	// Server 2019.
+	windowsCoreVersion = 0x0008000b
+	// windowsEarlyCaps are RNS_UD_SC_EDGE_ACTIONS_SUPPORTED_V1,
+	// RNS_UD_SC_DYNAMIC_DST_SUPPORTED and EDGE_ACTIONS_SUPPORTED_V2; not
+	// SKIP_CHANNELJOIN, whose use would change the join sequence.
+	windowsEarlyCaps = 0x7
+)
+
+// xrdpServerData are xrdp 0.9.21's blocks as captured: a 12-byte core
+// block echoing the requested protocols, the channels, and a security
+// block without encryption (TLS); xrdp ignores the client's message
+// channel and multitransport blocks.
+func xrdpServerData(requested uint32, ci ConnectInitial) []byte {
+	b := serverBlock(scCore, xrdpCoreVersion, requested)
+	b = append(b, netBlock(len(ci.Channels))...)
+	return append(b, serverBlock(scSecurity, 0, 0)...)
+}
+
+// windowsServerData are the blocks of Windows Server 2019 with TLS: core
+// with earlyCapabilityFlags, channels, security without encryption
+// (ENCRYPTION_METHOD_NONE, ENCRYPTION_LEVEL_NONE), and the message
+// channel when the client asked for one, numbered after the user ID.
+func windowsServerData(requested uint32, ci ConnectInitial) []byte {
+	b := serverBlock(scCore, windowsCoreVersion, requested, windowsEarlyCaps)
+	b = append(b, netBlock(len(ci.Channels))...)
+	b = append(b, serverBlock(scSecurity, 0, 0)...)
+	if ci.MsgChannel {
+		b = binary.LittleEndian.AppendUint16(b, scMsgChannel)
+		b = binary.LittleEndian.AppendUint16(b, 6)
+		b = binary.LittleEndian.AppendUint16(b, uint16(firstVC+len(ci.Channels)+1))
+	}
+	return b
 }
 
 // schannelConfig comes as close to Windows Server 2019's schannel as

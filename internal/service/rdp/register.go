@@ -6,7 +6,9 @@
 // the client's NTLMv2 response in hashcat's format; then it refuses the
 // logon with STATUS_LOGON_FAILURE, as Windows does for a wrong password.
 // As xrdp (the default elsewhere) it answers as Debian's xrdp and records
-// what the client tells about itself.
+// what the client tells about itself. Clients without NLA are taken
+// through the MCS connection sequence to the Client Info PDU, whose
+// password is recorded in clear.
 package rdp
 
 import (
@@ -30,7 +32,7 @@ func init() { service.Register(Service{}) }
 func (Service) Info() service.Info {
 	return service.Info{
 		Slug:        Slug,
-		Description: "Windows Remote Desktop (or xrdp) capturing the mstshash user and NetNTLMv2 hashes over CredSSP",
+		Description: "Windows Remote Desktop (or xrdp) capturing the mstshash user, NetNTLMv2 hashes over CredSSP and Client Info passwords",
 		Ports:       []service.Port{{Number: Port, Proto: service.TCP}},
 		Persona:     defaultPersona,
 	}

@@ -231,30 +231,44 @@ func TestCredSSPErrors(t *testing.T) {
 }
 
 // The X.224 stage: Windows closes a connection that does not open with a
-// Connection Request; xrdp keeps it open without a word. Both record it.
+// Connection Request. xrdp reads the TPKT or fast-path frame the first
+// bytes announce, silent while it is incomplete, then sends a Disconnect
+// Provider Ultimatum and closes: the answers of Debian's xrdp to the same
+// bytes (nmap's TLSSessionReq probe gets the DPUM, by which nmap -sV names
+// xrdp). Both record the input.
 func TestNotRDP(t *testing.T) {
+	const open, closed = "open", ""
+	dpum := string(h("0300000902f0802180"))
 	for _, tc := range []struct {
 		name  string
 		host  service.Host
 		in    string
-		open  bool
-		stage string
+		reply string
 	}{
-		{"windows http", windowsHost, "GET / HTTP/1.1\r\n\r\n", false, "x224"},
-		{"windows bad CR", windowsHost, string(tpkt(h("06f00000000000"))), false, "x224"},
-		{"xrdp http", linuxHost, "GET / HTTP/1.1\r\n\r\n", true, "x224"},
+		{"windows http", windowsHost, "GET / HTTP/1.1\r\n\r\n", closed},
+		{"windows bad CR", windowsHost, string(tpkt(h("06f00000000000"))), closed},
+		{"xrdp http, frame incomplete", linuxHost, "GET / HTTP/1.1\r\n\r\n", open},
+		{"xrdp http, frame complete", linuxHost, "GET / HTTP/1.1\r\n" + strings.Repeat("A", 60), dpum},
+		{"xrdp TLS ClientHello", linuxHost, string(h("16030100050102030405")), dpum},
+		{"xrdp fast-path length in two bytes", linuxHost, string(h("0081050000")), open},
+		{"xrdp data TPDU", linuxHost, string(h("0300000802f08028")), dpum},
+		{"xrdp bad TPDU", linuxHost, string(h("030000070102ff")), dpum},
+		{"xrdp TPKT incomplete", linuxHost, string(h("0300000b06e0000000")), open},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, ev := startServer(t, tc.host, &Persona{NLA: true}, "127.0.0.1")
 			c := dial(t, addr)
 			c.Write([]byte(tc.in))
 			c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-			n, err := c.Read(make([]byte, 64))
-			timedOut := errors.Is(err, os.ErrDeadlineExceeded)
-			if n != 0 || timedOut != tc.open {
-				t.Errorf("read %d bytes, %v; want the connection open: %v", n, err, tc.open)
+			got, err := io.ReadAll(c)
+			switch timedOut := errors.Is(err, os.ErrDeadlineExceeded); {
+			case tc.reply == open && (!timedOut || len(got) > 0):
+				t.Errorf("read %x, %v; want the connection open and silent", got, err)
+			case tc.reply != open && (timedOut || string(got) != tc.reply):
+				t.Errorf("read %x, %v; want %x and the connection closed", got, err, tc.reply)
 			}
-			checkFields(t, "protocol_error", waitFor(t, ev, typeProtocolError), map[string]string{"stage": tc.stage, "data": "*"})
+			c.Close()
+			checkFields(t, "protocol_error", waitFor(t, ev, typeProtocolError), map[string]string{"stage": "x224", "data": "*"})
 		})
 	}
 }
@@ -309,7 +323,9 @@ func TestNegotiateEvent(t *testing.T) {
 }
 
 // A TLS ClientHello instead of a Connection Request (MS-RDPBCGR's Direct
-// Approach) gets Windows's certificate and CredSSP; xrdp says nothing.
+// Approach) gets Windows's certificate and CredSSP; xrdp answers a
+// Disconnect Provider Ultimatum, which is no TLS (TestNotRDP has its
+// bytes).
 func TestDirectTLS(t *testing.T) {
 	addr, ev := startWindows(t, &Persona{NLA: true})
 	tc := tls.Client(dial(t, addr), &tls.Config{InsecureSkipVerify: true})
@@ -330,8 +346,8 @@ func TestDirectTLS(t *testing.T) {
 	_, addr, _ = startServer(t, linuxHost, &Persona{}, "127.0.0.1")
 	c := dial(t, addr)
 	c.SetDeadline(time.Now().Add(300 * time.Millisecond))
-	if err := tls.Client(c, &tls.Config{InsecureSkipVerify: true}).Handshake(); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("xrdp answered a ClientHello: %v", err)
+	if err := tls.Client(c, &tls.Config{InsecureSkipVerify: true}).Handshake(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("xrdp's answer to a ClientHello: %v, want a record that is not TLS", err)
 	}
 }
 

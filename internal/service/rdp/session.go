@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -58,8 +57,15 @@ type session struct {
 	tap *recordTap
 }
 
+// emit records an event with the connection's fields and the non-empty
+// ones of kv (name, value pairs).
 func (ss *session) emit(typ string, sev event.Severity, kv ...string) {
-	f := maps.Clone(ss.fields)
+	ss.emitWith(typ, sev, nil, kv...)
+}
+
+// emitWith is emit with fields kept even when empty.
+func (ss *session) emitWith(typ string, sev event.Severity, keep map[string]string, kv ...string) {
+	f := event.With(ss.fields, keep)
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
 			f[kv[i]] = kv[i+1]
@@ -82,36 +88,66 @@ func (ss *session) run(ctx context.Context) {
 			ss.directTLS(ctx, got)
 			return
 		}
-		ss.notRDP(got, err)
+		ss.notRDP(got, err, false)
 		return
 	}
 	cr, err := ParseConnectionRequest(pdu)
 	if err != nil {
-		ss.notRDP(pdu, err)
+		ss.notRDP(pdu, err, true)
 		return
 	}
 	ss.negotiated(ctx, cr)
 }
 
 // notRDP records a first message that is not a Connection Request and
-// treats the connection as the product does: Windows drops it, xrdp keeps
-// reading without a word.
-func (ss *session) notRDP(data []byte, err error) {
-	if len(data) > 0 {
-		ss.protocolError("x224", data, err)
+// treats the connection as the product does: Windows drops it; xrdp reads
+// the frame the first bytes announce (waiting, silent, while it is
+// incomplete), then sends a Disconnect Provider Ultimatum and closes (nmap
+// -sV names xrdp by that answer to its TLS probe).
+// whole tells that data is a whole TPKT's payload, not the first bytes
+// of a message.
+func (ss *session) notRDP(data []byte, err error, whole bool) {
+	if !errors.Is(err, ErrMalformed) || !ss.srv.prod.xrdpFraming {
+		if len(data) > 0 {
+			ss.protocolError("x224", data, err)
+		}
+		return
 	}
-	if errors.Is(err, ErrMalformed) && ss.srv.prod.drainGarbage {
-		ss.drain()
+	if !whole && data[0] != tpktVersion {
+		var rerr error
+		if data, rerr = fastPathRest(ss.conn, data); rerr != nil {
+			ss.protocolError("x224", data, err)
+			return
+		}
 	}
+	ss.protocolError("x224", data, err)
+	ss.conn.Write(disconnectUltimatum())
+}
+
+// fastPathRest reads the rest of a fast-path PDU of which got holds the
+// first bytes (at least three): its length is in the second byte, or in
+// the second and third when the top bit is set (MS-RDPBCGR 2.2.9.1.2), so
+// at most 32 KiB.
+func fastPathRest(r io.Reader, got []byte) ([]byte, error) {
+	n := int(got[1])
+	if n&0x80 != 0 {
+		n = int(got[1]&0x7f)<<8 | int(got[2])
+	}
+	if n <= len(got) {
+		return got, nil
+	}
+	rest := make([]byte, n-len(got))
+	k, err := io.ReadFull(r, rest)
+	return append(got, rest[:k]...), err
 }
 
 // drain reads and drops what the client sends until it or a deadline
 // ends the connection, with a small buffer: many such connections may be
 // held open at once.
-func (ss *session) drain() {
+func drain(r io.Reader) {
 	buf := make([]byte, 256)
 	for {
-		if _, err := ss.conn.Read(buf); err != nil {
+		if _, err := r.Read(buf); err != nil {
 			return
 		}
 	}
@@ -158,10 +194,14 @@ func (ss *session) negotiated(ctx context.Context, cr ConnectionRequest) {
 	}
 	switch {
 	case !cc.Neg || cc.Selected == ProtocolRDP:
+		// Standard RDP security would need the server's RSA key exchange
+		// and RC4 before the Client Info PDU: not imitated.
 		ss.mcsConnect(ss.conn)
 	case cc.Selected == ProtocolSSL:
 		if tc := ss.startTLS(ctx, ss.conn, nil); tc != nil {
-			ss.mcsConnect(tc)
+			if ci, ok := ss.mcsConnect(tc); ok {
+				ss.activate(tc, cr.Protocols, ci)
+			}
 		}
 	case cc.Selected == ProtocolRDSTLS:
 		// RDSTLS carries a broker's redirection token, which no attacker
@@ -221,21 +261,20 @@ func (ss *session) startTLS(ctx context.Context, c net.Conn, keyLog io.Writer) *
 	return tc
 }
 
-// mcsConnect reads and records the client's MCS Connect-Initial, the
-// furthest a client gets without Network Level Authentication here; the
-// connection then closes, as Windows closes it when NLA is required.
-func (ss *session) mcsConnect(r io.Reader) {
+// mcsConnect reads and records the client's MCS Connect-Initial; false
+// means there was none.
+func (ss *session) mcsConnect(r io.Reader) (ConnectInitial, bool) {
 	pdu, got, err := readTPKT(r)
 	if err != nil {
 		if len(got) > 0 {
 			ss.protocolError("mcs", got, err)
 		}
-		return
+		return ConnectInitial{}, false
 	}
 	ci, err := ParseConnectInitial(pdu)
 	if err != nil {
 		ss.protocolError("mcs", pdu, err)
-		return
+		return ci, false
 	}
 	var kv []string
 	if ci.HasCore {
@@ -256,6 +295,7 @@ func (ss *session) mcsConnect(r io.Reader) {
 		kv = append(kv, "channels", clean([]byte(strings.Join(ci.Channels, ",")), maxFieldLen))
 	}
 	ss.emit(typeMCSConnect, event.Info, kv...)
+	return ci, true
 }
 
 // credSSP runs CredSSP over the TLS channel up to the client's NTLM
