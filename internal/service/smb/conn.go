@@ -88,7 +88,7 @@ func (s *Server) newConn(port int, fields map[string]string) *conn {
 func (s *Server) serveConn(rw io.ReadWriter, port int, fields map[string]string) {
 	c := s.newConn(port, fields)
 	for {
-		typ, msg, err := readFrame(rw)
+		typ, msg, err := readFrame(rw, c.lengthMask())
 		if err != nil {
 			if errors.Is(err, errTooLarge) {
 				c.emit("protocol_error", event.Notice, "error", err.Error())
@@ -98,13 +98,28 @@ func (s *Server) serveConn(rw io.ReadWriter, port int, fields map[string]string)
 		var out []byte
 		keep := true
 		switch {
-		case typ == nbssKeepAlive:
+		case c.pr.samba && c.smb2Started() && typ != nbssMessage:
+			// Samba's SMB2 engine skips every other NetBIOS packet.
+			if typ != nbssKeepAlive {
+				c.emit("nbss_packet", event.Notice, "packet_type", fmt.Sprintf("0x%02x", typ), "result", "ignored")
+			}
+			continue
+		case typ == nbssKeepAlive && !c.pr.samba:
 			continue
 		case typ == nbssSessionRequest:
 			out, keep = c.sessionRequest(msg)
-		case typ != nbssMessage || port == PortNetBIOS && !c.nbss:
+		case typ != nbssMessage:
+			// Before SMB2 starts Samba takes nothing but a session request
+			// or message, not even a keepalive; Windows drops other types
+			// (not measured).
 			c.emit("protocol_error", event.Notice, "error", fmt.Sprintf("NetBIOS session packet type 0x%02x", typ))
 			return
+		case port == PortNetBIOS && !c.nbss && !c.pr.samba:
+			// Windows wants the session request first (RFC 1002 5.3);
+			// Samba does not check.
+			c.emit("nbss_session", event.Notice, "result", negativeResult(nbssUnspecified),
+				"error", "session message before the session request", "data", hex.EncodeToString(msg[:min(len(msg), 32)]))
+			out, keep = negativeResponse(nbssUnspecified), false
 		default:
 			out, keep = c.message(msg)
 		}
@@ -117,6 +132,19 @@ func (s *Server) serveConn(rw io.ReadWriter, port int, fields map[string]string)
 			return
 		}
 	}
+}
+
+// smb2Started reports whether the connection has left the NetBIOS
+// preliminaries: an SMB1 negotiate was answered with an SMB2 dialect, or
+// SMB2 was negotiated.
+func (c *conn) smb2Started() bool { return c.dialect != 0 || c.wildcard }
+
+// lengthMask is how much of an NBSS header's length field counts.
+func (c *conn) lengthMask() int {
+	if c.pr.samba && !c.smb2Started() {
+		return lengthMaskNBT
+	}
+	return lengthMaskTCP
 }
 
 // emit records an event with the connection's peer fields.
@@ -132,33 +160,46 @@ func (c *conn) emit(typ string, sev event.Severity, kv ...string) {
 }
 
 // sessionRequest answers an NBSS SESSION REQUEST: Samba accepts any
-// called name; Windows its own NetBIOS name, *SMBSERVER and an IPv4
-// address (what clients call a server they know by address), answering
-// "called name not present" otherwise.
+// called name (sambaRefusal); Windows its own NetBIOS name, *SMBSERVER
+// and an IPv4 address (what clients call a server they know by address),
+// answering "called name not present" otherwise. Both end the connection
+// after a negative response.
 func (c *conn) sessionRequest(msg []byte) ([]byte, bool) {
-	if c.nbss || c.dialect != 0 || c.wildcard {
+	if c.nbss || c.smb2Started() {
 		c.emit("protocol_error", event.Notice, "error", "second NetBIOS session request")
 		return nil, false
 	}
 	sr, err := parseSessionRequest(msg)
+	kv := []string{"called_name", sr.called, "calling_name", sr.calling}
 	if err != nil {
-		c.emit("nbss_session", event.Notice, "error", err.Error())
-		return []byte{nbssNegative, 0, 0, 1, 0x8f}, false // unspecified error
+		kv = []string{"error", err.Error(), "data", hex.EncodeToString(msg[:min(len(msg), 32)])}
 	}
-	ok := c.pr.samba || strings.EqualFold(sr.called, c.pr.ntlm.NetBIOSComputer) || sr.called == smbServerName
-	if ip, err := netip.ParseAddr(sr.called); err == nil && ip.Is4() {
-		ok = true
+	var code byte // 0: positive
+	switch {
+	case c.pr.samba:
+		if why := sambaRefusal(msg); why != "" {
+			code, kv = nbssCalledNotThere, append(kv, "error", why)
+		}
+	case err != nil:
+		code = nbssUnspecified
+	case !c.windowsAnswers(sr.called):
+		code = nbssCalledNotThere
 	}
-	result := "positive"
-	if !ok {
-		result = "called name not present"
+	if code != 0 {
+		c.emit("nbss_session", event.Notice, append(kv, "result", negativeResult(code))...)
+		return negativeResponse(code), false
 	}
-	c.emit("nbss_session", event.Info, "called_name", sr.called, "calling_name", sr.calling, "result", result)
-	if !ok {
-		return []byte{nbssNegative, 0, 0, 1, nbssCalledNotThere}, false
-	}
+	c.emit("nbss_session", event.Info, append(kv, "result", "positive")...)
 	c.nbss = true
 	return []byte{nbssPositive, 0, 0, 0}, true
+}
+
+// windowsAnswers reports whether Windows answers to a called name.
+func (c *conn) windowsAnswers(called string) bool {
+	if ip, err := netip.ParseAddr(called); err == nil && ip.Is4() {
+		return true
+	}
+	return strings.EqualFold(called, c.pr.ntlm.NetBIOSComputer) || called == smbServerName
 }
 
 // message answers one SMB message; keep is false when the connection must

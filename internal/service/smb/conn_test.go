@@ -670,38 +670,58 @@ func TestIoctls(t *testing.T) {
 	}
 }
 
+// netbiosName encodes a NetBIOS name with its suffix (RFC 1001 14.1),
+// without scope.
+func netbiosName(name string, suffix byte) []byte {
+	var raw [16]byte
+	copy(raw[:], name+strings.Repeat(" ", 16))
+	raw[15] = suffix
+	b := []byte{32}
+	for _, c := range raw {
+		b = append(b, 'A'+c>>4, 'A'+c&0x0f)
+	}
+	return append(b, 0)
+}
+
+// sessionRequestFrame is an NBSS SESSION REQUEST from ATTACKER to a server
+// name, the calling name having the given suffix.
+func sessionRequestFrame(called string, callingSuffix byte) []byte {
+	return nbssPacket(nbssSessionRequest, append(netbiosName(called, 0x20), netbiosName("ATTACKER", callingSuffix)...))
+}
+
+// nbssPacket frames a payload as an NBSS packet of a type.
+func nbssPacket(typ byte, payload []byte) []byte {
+	return append([]byte{typ, 0, byte(len(payload) >> 8), byte(len(payload))}, payload...)
+}
+
 // TestNBSS: framing bounds and the NetBIOS session service of port 139.
 func TestNBSS(t *testing.T) {
-	calledName := func(name string) []byte {
-		var raw [16]byte
-		copy(raw[:], name+strings.Repeat(" ", 16))
-		raw[15] = 0x20
-		b := []byte{32}
-		for _, c := range raw {
-			b = append(b, 'A'+c>>4, 'A'+c&0x0f)
-		}
-		return append(b, 0)
-	}
-	sessionRequest := func(called string) []byte {
-		body := append(calledName(called), calledName("ATTACKER")...)
-		return append([]byte{nbssSessionRequest, 0, 0, byte(len(body))}, body...)
-	}
 	smb1 := clientFrames(t, "impacket-windows-445")[0]
+	keepalive := []byte{nbssKeepAlive, 0, 0, 0}
+	badChars := nbssPacket(nbssSessionRequest, append(append([]byte{32}, bytes.Repeat([]byte("Z"), 32)...), append([]byte{0}, netbiosName("ATTACKER", 0)...)...))
 	for _, tc := range []struct {
 		name, os string
 		port     int
 		in       []byte
 		want     string // hex of the start of what the server sends
+		event    string // the event of the refusal or session, with its result
+		result   string
 	}{
-		{"too large", "linux", 445, []byte{0, 0x10, 0, 1}, ""},
-		{"not SMB", "linux", 445, []byte("\x00\x00\x00\x04GET "), ""},
-		{"keepalive then SMB1", "windows", 445, append([]byte{nbssKeepAlive, 0, 0, 0}, smb1...), "00000"},
-		{"139 without session request", "linux", 139, smb1, ""},
-		{"139 samba any name", "linux", 139, sessionRequest("WHATEVER"), "82000000"},
-		{"139 windows own name", "windows", 139, sessionRequest("FILESRV01"), "82000000"},
-		{"139 windows *SMBSERVER", "windows", 139, sessionRequest("*SMBSERVER"), "82000000"},
-		{"139 windows other name", "windows", 139, sessionRequest("OTHER"), "8300000182"},
-		{"139 malformed", "windows", 139, []byte{nbssSessionRequest, 0, 0, 3, 1, 2, 3}, "830000018f"},
+		{"too large", "windows", 445, []byte{0, 0x10, 0, 1}, "", "protocol_error", ""},
+		{"not SMB", "linux", 445, []byte("\x00\x00\x00\x04GET "), "", "protocol_error", ""},
+		{"windows keepalive then SMB1", "windows", 445, append(keepalive, smb1...), "00000", "", ""},
+		{"samba keepalive first", "linux", 445, append(keepalive, smb1...), "", "protocol_error", ""},
+		{"samba 139 without session request", "linux", 139, smb1, "00000", "", ""},
+		{"windows 139 without session request", "windows", 139, smb1, "830000018f", "nbss_session", "unspecified error"},
+		{"samba any name", "linux", 139, sessionRequestFrame("WHATEVER", 0), "82000000", "nbss_session", "positive"},
+		{"samba names outside A-P", "linux", 139, badChars, "82000000", "nbss_session", "positive"},
+		{"samba PATHWORKS", "linux", 139, sessionRequestFrame("*SMBSERVER", 'R'), "8300000182", "nbss_session", "called name not present"},
+		{"samba truncated", "linux", 139, []byte{nbssSessionRequest, 0, 0, 4, 32, 'A', 'A', 'A'}, "8300000182", "nbss_session", "called name not present"},
+		{"samba second session request", "linux", 139, append(sessionRequestFrame("A", 0), sessionRequestFrame("A", 0)...), "82000000", "protocol_error", ""},
+		{"windows own name", "windows", 139, sessionRequestFrame("FILESRV01", 0), "82000000", "nbss_session", "positive"},
+		{"windows *SMBSERVER", "windows", 139, sessionRequestFrame("*SMBSERVER", 0), "82000000", "nbss_session", "positive"},
+		{"windows other name", "windows", 139, sessionRequestFrame("OTHER", 0), "8300000182", "nbss_session", "called name not present"},
+		{"windows malformed", "windows", 139, []byte{nbssSessionRequest, 0, 0, 3, 1, 2, 3}, "830000018f", "nbss_session", "unspecified error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, ev := testServer(t, tc.os, nil)
@@ -713,8 +733,12 @@ func TestNBSS(t *testing.T) {
 			if got := hex.EncodeToString(out.Bytes()); !strings.HasPrefix(got, tc.want) || tc.want == "" && got != "" {
 				t.Errorf("server sent %s, want %s…", got, tc.want)
 			}
-			if tc.want == "" && len(ev.OfType("protocol_error")) == 0 {
-				t.Errorf("no protocol_error event")
+			if tc.event == "" {
+				return
+			}
+			if f := fieldsOf(ev, tc.event); len(f) == 0 || f[len(f)-1]["result"] != tc.result {
+				dump(t, ev)
+				t.Errorf("no %s event with result %q", tc.event, tc.result)
 			}
 		})
 	}
@@ -731,11 +755,11 @@ func TestReadFrameGrows(t *testing.T) {
 		b.Close()
 	}()
 	a.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := readFrame(a); err != io.ErrUnexpectedEOF {
+	if _, _, err := readFrame(a, lengthMaskTCP); err != io.ErrUnexpectedEOF {
 		t.Errorf("short frame: %v", err)
 	}
 	msg := append([]byte{0, 0, 0x20, 0}, bytes.Repeat([]byte{2}, 0x2000)...)
-	typ, p, err := readFrame(bytes.NewReader(msg))
+	typ, p, err := readFrame(bytes.NewReader(msg), lengthMaskTCP)
 	if err != nil || typ != 0 || len(p) != 0x2000 || p[0x1fff] != 2 {
 		t.Errorf("frame of 8 KiB: %d bytes, %v", len(p), err)
 	}

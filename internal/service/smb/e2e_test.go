@@ -1,6 +1,7 @@
 package smb
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,14 +281,37 @@ func saveCapture(t *testing.T, name string, rec *recorder) {
 		}
 	}
 	seed := func(target string, data []byte) {
-		if data != nil {
-			write(filepath.Join("testdata", "fuzz", target, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data))
+		if data == nil {
+			return
 		}
+		dir := filepath.Join("testdata", "fuzz", target)
+		// Many captures open alike: one seed for the same bytes is enough.
+		others, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, o := range others {
+			if b, err := os.ReadFile(o); err == nil && bytes.Equal(seedBytes(b), data) && filepath.Base(o) != name {
+				return
+			}
+		}
+		write(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data))
 	}
 	write(filepath.Join("testdata", "clients", name+".hex"), lines)
 	seed("FuzzSMB2", stream)
 	seed("FuzzSMB1", smb1)
 	seed("FuzzDCERPC", rpc)
+}
+
+// seedBytes decodes a corpus file holding one []byte, nil for another.
+func seedBytes(file []byte) []byte {
+	q, ok1 := strings.CutPrefix(string(file), "go test fuzz v1\n[]byte(")
+	q, ok2 := strings.CutSuffix(q, ")\n")
+	if !ok1 || !ok2 {
+		return nil
+	}
+	b, err := strconv.Unquote(q)
+	if err != nil {
+		return nil
+	}
+	return []byte(b)
 }
 
 // pipeInput returns the bytes an SMB2 message (maybe compound) writes to
@@ -322,23 +348,33 @@ func pipeInput(msg []byte) []byte {
 	return out
 }
 
-// TestNmapVersion: nmap -sV names Samba, from the SMB1 refusal it gets
-// to its SMB_COM_NEGOTIATE probe, as it names Debian's Samba 4.17; a
-// Windows persona stays "microsoft-ds?", as Windows with SMB1 removed
-// does.
+// TestNmapVersion: nmap -sV names Samba on both ports, from the SMB1
+// refusal it gets to its SMB_COM_NEGOTIATE probe (sent to 139 without a
+// session request, which Samba does not need), as it names Debian's
+// Samba 4.17. On a Windows persona 445 stays "microsoft-ds?", as Windows
+// with SMB1 removed does, and 139 answers the probe with Windows's
+// negative session response, which nmap names.
 func TestNmapVersion(t *testing.T) {
 	nmap := testutil.RequireTool(t, "nmap")
-	testutil.RequireRoot(t, "to listen on port 445 of a loopback address")
-	for _, tc := range []struct{ os, addr, want string }{
-		{"linux", "127.0.77.10", "445/tcp open  netbios-ssn Samba smbd"},
-		{"windows", "127.0.77.11", "445/tcp open  microsoft-ds?"},
+	testutil.RequireRoot(t, "to listen on ports 139 and 445 of a loopback address")
+	for _, tc := range []struct {
+		os, addr string
+		want     []string // regexps of nmap's port lines
+	}{
+		{"linux", "127.0.77.10", []string{`139/tcp +open +netbios-ssn +Samba smbd`, `445/tcp +open +netbios-ssn +Samba smbd`}},
+		{"windows", "127.0.77.11", []string{`139/tcp +open +netbios-ssn +Microsoft Windows netbios-ssn`, `445/tcp +open +microsoft-ds\?`}},
 	} {
 		t.Run(tc.os, func(t *testing.T) {
 			t.Parallel()
 			s, _ := testServer(t, tc.os, nil)
-			serve(t, s, tc.addr+":445", PortDirect)
-			if out := runClient(t, nmap, "-Pn", "-n", "-sV", "--version-light", "-p", "445", tc.addr); !strings.Contains(out, tc.want) {
-				t.Errorf("nmap -sV does not say %q", tc.want)
+			for _, port := range []int{PortNetBIOS, PortDirect} {
+				serve(t, s, fmt.Sprintf("%s:%d", tc.addr, port), port)
+			}
+			out := runClient(t, nmap, "-Pn", "-n", "-sV", "--version-light", "-p", "139,445", tc.addr)
+			for _, w := range tc.want {
+				if !regexp.MustCompile(`(?m)^` + w).MatchString(out) {
+					t.Errorf("nmap -sV does not say %s", w)
+				}
 			}
 		})
 	}

@@ -30,21 +30,19 @@ var fuzzPersonas = []struct {
 }
 
 // FuzzSMB2 feeds a client's byte stream (NBSS frames of SMB1 and SMB2,
-// maybe compound) to a connection of each persona; a stream opening with
-// a session request is served as port 139.
+// maybe compound) to a connection of each persona on each port: the
+// NetBIOS packets are not taken alike on 139 and 445.
 func FuzzSMB2(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		port := PortDirect
-		if len(data) > 0 && data[0] == nbssSessionRequest {
-			port = PortNetBIOS
-		}
 		for _, fp := range fuzzPersonas {
-			s, _ := testServer(t, fp.os, fp.p())
-			s.now = func() time.Time { return fixedTime }
-			s.serveConn(struct {
-				io.Reader
-				io.Writer
-			}{bytes.NewReader(data), frameChecker{t}}, port, map[string]string{})
+			for _, port := range []int{PortNetBIOS, PortDirect} {
+				s, _ := testServer(t, fp.os, fp.p())
+				s.now = func() time.Time { return fixedTime }
+				s.serveConn(struct {
+					io.Reader
+					io.Writer
+				}{bytes.NewReader(data), frameChecker{t}}, port, map[string]string{})
+			}
 		}
 	})
 }

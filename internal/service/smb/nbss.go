@@ -15,8 +15,33 @@ const (
 	nbssPositive       = 0x82
 	nbssNegative       = 0x83
 	nbssKeepAlive      = 0x85
-	nbssCalledNotThere = 0x82 // negative response: called name not present
 	smbServerName      = "*SMBSERVER"
+)
+
+// Error codes of a NEGATIVE SESSION RESPONSE (RFC 1002 4.3.4).
+const (
+	nbssCalledNotThere = 0x82 // called name not present
+	nbssUnspecified    = 0x8f // unspecified error
+)
+
+// negativeResponse is a NEGATIVE SESSION RESPONSE with its error code.
+func negativeResponse(code byte) []byte { return []byte{nbssNegative, 0, 0, 1, code} }
+
+// negativeResult names a negative response's code in events.
+func negativeResult(code byte) string {
+	if code == nbssCalledNotThere {
+		return "called name not present"
+	}
+	return "unspecified error"
+}
+
+// Length masks of an NBSS header. RFC 1002 has a 17-bit length (the
+// low bit of the flags byte and two length bytes); SMB over TCP and
+// SMB2 read 24 bits. Samba reads its first packets, up to the SMB2
+// negotiation, with the 17-bit mask.
+const (
+	lengthMaskNBT = 0x1ffff
+	lengthMaskTCP = 0xffffff
 )
 
 // maxMessage bounds one SMB message (an NBSS frame's payload). The largest
@@ -28,14 +53,15 @@ const maxMessage = 1 << 20
 // errTooLarge ends a connection whose frame exceeds maxMessage.
 var errTooLarge = errors.New("frame too large")
 
-// readFrame reads one NBSS frame. The payload grows with the bytes that
-// arrive, so a length announced but never sent costs no memory.
-func readFrame(r io.Reader) (typ byte, payload []byte, err error) {
+// readFrame reads one NBSS frame whose length is the header's bits under
+// mask. The payload grows with the bytes that arrive, so a length
+// announced but never sent costs no memory.
+func readFrame(r io.Reader, mask int) (typ byte, payload []byte, err error) {
 	var h [4]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return 0, nil, err
 	}
-	n := int(h[1])<<16 | int(h[2])<<8 | int(h[3])
+	n := (int(h[1])<<16 | int(h[2])<<8 | int(h[3])) & mask
 	if n > maxMessage {
 		return h[0], nil, fmt.Errorf("%w: %d bytes", errTooLarge, n)
 	}
@@ -113,6 +139,76 @@ func decodeNetBIOSName(b []byte) (name string, suffix byte, rest []byte, err err
 		b = b[1+l:]
 	}
 	return strings.TrimRight(latin1(raw[:15]), " \x00"), raw[15], b, nil
+}
+
+// sambaRefusal is why Samba's reply_special answers a SESSION REQUEST
+// (whose payload is msg) "called name not present", or "" when it
+// accepts it. Samba reads the names loosely (name_len, name_extract):
+// any called name will do, characters outside A-P end a name early,
+// compressed pointers are followed; it refuses only names that run past
+// the packet and a calling name of type 'R' (PATHWORKS).
+func sambaRefusal(msg []byte) string {
+	// Offsets are the packet's, header included, as Samba's pointers are.
+	pkt := append([]byte{nbssSessionRequest, 0, 0, 0}, msg...)
+	n1 := sambaNameLen(pkt[4:])
+	if n1 <= 0 {
+		return "called name runs past the packet"
+	}
+	n2 := sambaNameLen(pkt[4+n1:])
+	if n2 <= 0 {
+		return "calling name runs past the packet"
+	}
+	t1, t2 := sambaNameType(pkt, 4), sambaNameType(pkt, 4+n1)
+	switch {
+	case t1 < 0 || t2 < 0:
+		return "name type runs past the packet"
+	case t2 == 'R':
+		return "calling name of type R (PATHWORKS)"
+	}
+	return ""
+}
+
+// sambaNameLen is the length of the encoded name at the start of b,
+// labels and terminator, or -1 when they run past b; a compressed
+// pointer takes 2 bytes.
+func sambaNameLen(b []byte) int {
+	switch {
+	case len(b) < 1 || b[0]&0xc0 == 0xc0 && len(b) < 2:
+		return -1
+	case b[0]&0xc0 == 0xc0:
+		return 2
+	}
+	n := 1
+	for i := 0; b[i] != 0; i = n - 1 {
+		if n += int(b[i]) + 1; n > len(b) {
+			return -1
+		}
+	}
+	return n
+}
+
+// sambaNameType is the suffix of the name at off in pkt, following one
+// compressed pointer: 0 when a character outside A-P ends it, -1 when it
+// runs past pkt.
+func sambaNameType(pkt []byte, off int) int {
+	if off < len(pkt)-1 && pkt[off]&0xc0 == 0xc0 {
+		off = int(pkt[off]&0x3f)<<8 | int(pkt[off+1])
+	}
+	if off >= len(pkt) || pkt[off] < 2 {
+		return -1
+	}
+	suffix := 0
+	for i, in := 0, off+1; i < int(pkt[off])/2; i, in = i+1, in+2 {
+		if in+1 >= len(pkt) {
+			return -1
+		}
+		hi, lo := pkt[in]-'A', pkt[in+1]-'A'
+		if hi > 15 || lo > 15 {
+			return 0
+		}
+		suffix = int(hi<<4 | lo)
+	}
+	return suffix
 }
 
 // latin1 decodes bytes of an unknown OEM code page as Latin-1, which keeps
