@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"decnet/internal/pause"
+
 	"decnet/internal/event"
 	"decnet/internal/flock"
 	"decnet/internal/store"
@@ -225,7 +227,7 @@ func (g *Ingester) lock(ctx context.Context) (release func(), ok bool) {
 		case !errors.Is(err, os.ErrNotExist):
 			g.fail("lock ingest file", err)
 		}
-		if !Sleep(ctx, retryDelay) {
+		if !pause.For(ctx, retryDelay) {
 			return nil, false
 		}
 	}
@@ -246,7 +248,7 @@ func (g *Ingester) loadCheckpoint(ctx context.Context) (checkpoint, bool) {
 			return cp, true
 		}
 		g.fail("read ingest checkpoint", err)
-		if !Sleep(ctx, retryDelay) {
+		if !pause.For(ctx, retryDelay) {
 			return cp, false
 		}
 	}
@@ -276,22 +278,9 @@ func (g *Ingester) commit(ctx context.Context, b batch) bool {
 			return true
 		}
 		g.fail("ingest batch", err)
-		if ctx.Err() != nil || !Sleep(ctx, retryDelay) {
+		if ctx.Err() != nil || !pause.For(ctx, retryDelay) {
 			return false
 		}
-	}
-}
-
-// Sleep waits d and reports true, or false as soon as ctx ends first: the
-// pause of the pipeline's retry loops.
-func Sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

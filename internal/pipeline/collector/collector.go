@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"decnet/internal/pause"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
@@ -170,7 +172,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			wait = minBackoff // it worked for a while: this is a new outage
 		}
 		c.log.Warn("docker engine stream broke; reconnecting", "err", err, "in", wait)
-		if !pipeline.Sleep(ctx, wait) {
+		if !pause.For(ctx, wait) {
 			break
 		}
 		wait = min(2*wait, maxBackoff)
@@ -351,7 +353,7 @@ func (c *Collector) follow(ctx context.Context, f *follower) {
 		// Still running, or unknown: read again, pausing when the last
 		// stream brought nothing so one that keeps ending is no busy loop.
 		if n == 0 {
-			if !pipeline.Sleep(ctx, wait) {
+			if !pause.For(ctx, wait) {
 				return
 			}
 			wait = min(2*wait, maxBackoff)
@@ -513,7 +515,7 @@ func (c *Collector) deliver(ctx context.Context, f *follower, rec event.Record) 
 		failed = true
 		c.setErr(&c.sinkErr, fmt.Errorf("sink: %w", err))
 		f.log.Error("event not handed over; retrying", "err", err, "in", wait, "line", rec.RawLine)
-		if !pipeline.Sleep(ctx, wait) {
+		if !pause.For(ctx, wait) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, maxBackoff)
@@ -590,7 +592,7 @@ func (c *Collector) saveLoop(ctx context.Context) {
 		if err := c.save(); err != nil {
 			c.log.Error("collector checkpoint not written", "err", err)
 		}
-		if !pipeline.Sleep(ctx, checkpointEvery) {
+		if !pause.For(ctx, checkpointEvery) {
 			return
 		}
 	}

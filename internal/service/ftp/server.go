@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"decnet/internal/pause"
+
 	"decnet/internal/archetype"
 	"decnet/internal/artifact"
 	"decnet/internal/event"
@@ -84,7 +86,7 @@ func newServer(cfg service.Config, p *Persona, now func() time.Time) (*Server, e
 		if !pam {
 			return time.Second
 		}
-		return time.Second + time.Duration(float64(2*time.Second)*(0.75+rand.Float64()/2))
+		return time.Second + pause.PAMFailure(2*time.Second)
 	}
 	accts := p.accounts()
 	for _, a := range accts {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"decnet/internal/pause"
+
 	"decnet/internal/event"
 )
 
@@ -215,9 +217,7 @@ func (ss *session) pass(ctx context.Context, pw string) bool {
 	if ok {
 		return ss.login(user, anon)
 	}
-	select {
-	case <-time.After(ss.srv.failDelay(pam)):
-	case <-ctx.Done():
+	if !pause.For(ctx, ss.srv.failDelay(pam)) {
 		return true
 	}
 	ss.send(530, "Login incorrect.")
