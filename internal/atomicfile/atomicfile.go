@@ -42,3 +42,11 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 	}
 	return nil
 }
+
+// SameVersion reports whether a and b, two stats of one path, saw the same
+// version of a file that only Write replaces: every Write makes a new
+// inode, and size and modification time tell a reused inode number apart.
+// A nil stat (never read) is no version.
+func SameVersion(a, b fs.FileInfo) bool {
+	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}

@@ -18,6 +18,7 @@ func init() {
 		"cd": bCd, "pwd": bPwd, "echo": bEcho, "export": bExport, "unset": bUnset, "exit": bExit,
 		"logout": bExit, "history": bHistory, "true": builtinsTrue, ":": builtinsTrue,
 		"false": builtinsFalse, "type": bType, "source": bSource, ".": bSource, "alias": bAlias,
+		"printf": bPrintf, "kill": bKill, "ulimit": bUlimit, "enable": bEnable, "q": bQuitTop,
 	}
 	commands = map[string]func(*call) int{
 		"ls": cmdLs, "cat": cmdCat, "head": cmdHeadTail, "tail": cmdHeadTail, "wc": cmdWc, "grep": cmdGrep,
@@ -27,7 +28,11 @@ func init() {
 		"ifconfig": cmdIfconfig, "nproc": cmdNproc, "which": cmdWhich, "env": cmdEnv, "sudo": cmdSudo, "su": cmdSu,
 		"wget": cmdWget, "curl": cmdCurl, "sleep": cmdSleep, "clear": cmdClear, "echo": bEcho, "pwd": bPwd,
 		"true": builtinsTrue, "false": builtinsFalse, "chpasswd": cmdChpasswd, "ssh": cmdSSH, "bash": cmdSh, "sh": cmdSh,
-		"crontab": cmdCrontab, "last": cmdLast,
+		"crontab": cmdCrontab, "last": cmdLast, "awk": cmdAwk, "mawk": cmdAwk, "gawk": cmdAwk,
+		"cut": cmdCut, "sort": cmdSort, "uniq": cmdUniq, "tr": cmdTr, "base64": cmdBase64, "printf": bPrintf, "kill": bKill,
+		"lscpu": cmdLscpu, "top": cmdTop, "getconf": cmdGetconf, "lsblk": cmdLsblk, "dmidecode": cmdDmidecode, "ss": cmdSs,
+		"netstat": cmdNetstat, "pkill": cmdPkill, "pgrep": cmdPkill, "killall": cmdKillall, "chattr": cmdChattr,
+		"lsattr": cmdLsattr, "busybox": cmdBusybox,
 	}
 }
 
@@ -224,11 +229,14 @@ func bExit(c *call) int {
 		}
 		status = n & 0xff
 	}
+	// A login bash says logout as it leaves; busybox ash says nothing.
 	if s.popUser() {
-		c.printf("logout\n")
+		if !s.d.ash {
+			c.printf("logout\n")
+		}
 		return status
 	}
-	if !s.lineMode && s.depth == 0 {
+	if !s.lineMode && s.depth == 0 && !s.d.ash {
 		c.printf("logout\n")
 	}
 	s.exited = true
@@ -249,7 +257,7 @@ func bHistory(c *call) int {
 func bType(c *call) int {
 	status := 0
 	for _, a := range c.args {
-		if _, ok := builtins[a]; ok {
+		if _, ok := builtins[a]; ok && a != "q" {
 			c.printf("%s is a shell builtin\n", a)
 			continue
 		}

@@ -519,10 +519,6 @@ func cmdIP(c *call) int {
 }
 
 func cmdIfconfig(c *call) int {
-	if !c.s.d.ifconfig {
-		c.errorf("%sifconfig: command not found\n", c.s.errPrefix())
-		return 127
-	}
 	m := c.s.sys.machine()
 	ip, brd := c.s.sys.prefix()
 	up := int64(c.s.uptime().Seconds())

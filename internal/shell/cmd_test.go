@@ -94,7 +94,7 @@ func TestCommands(t *testing.T) {
 		{"debian", "root", "echo 'x", "bash: line 1: unexpected EOF while looking for matching `''\n", 2},
 		{"debian", "root", "echo $(echo nested) `whoami`", "nested root\n", 0},
 		{"debian", "root", "echo '#!/bin/sh\necho from script' > /tmp/s; chmod +x /tmp/s; /tmp/s; sh /tmp/s", "from script\nfrom script\n", 0},
-		{"debian", "root", "printf '\\x7fELF' > /tmp/b; chmod 755 /tmp/b; /tmp/b", "bash: line 1: printf: command not found\n", 0},
+		{"debian", "root", "printf '\\x7fELF' > /tmp/b; chmod 755 /tmp/b; /tmp/b", "bash: line 1: /tmp/b: cannot execute binary file: Exec format error\n", 126},
 		{"debian", "root", "/tmp/nothere", "bash: line 1: /tmp/nothere: No such file or directory\n", 127},
 		{"debian", "root", "rm -rf /", "rm: it is dangerous to operate recursively on '/'\nrm: use --no-preserve-root to override this failsafe\n", 1},
 		{"debian", "root", "rm -rf /usr/bin/ls; ls", "bash: line 1: ls: command not found\n", 127},

@@ -1,13 +1,18 @@
 package shell
 
 import (
+	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +21,7 @@ import (
 	"decnet/internal/archetype"
 	"decnet/internal/artifact"
 	"decnet/internal/atomicfile"
+	"decnet/internal/flock"
 )
 
 // Size limits of a decky's filesystem. They are variables so tests can lower
@@ -68,6 +74,14 @@ func (n *Node) Size() int64 {
 
 // FS is one decky's filesystem, shared by all its sessions and persisted
 // under its directory so an attacker finds their files on the next visit.
+//
+// Other processes may use the same directory at the same time (the ssh and
+// telnet services of a docker decky, each in its container; or two FS
+// values in one process). Each keeps the filesystem in memory, rereads the
+// snapshot when another saved it (refresh: at login and before each
+// command line) and saves under a file lock, merging its own changes into
+// the snapshot on disk if that changed since it last read it, so changes
+// made at the same time by two processes all survive.
 type FS struct {
 	dir string
 	sys System
@@ -82,6 +96,13 @@ type FS struct {
 	live  map[int64]bool // wtmp entries of sessions still open
 	dirty bool
 	saved time.Time
+	// programs is the programsVersion of the installed programs.
+	programs int
+	// disk is the snapshot file as this process last read or wrote it,
+	// and base the nodes it held: where nodes differ from base, this
+	// process changed them since.
+	disk os.FileInfo
+	base map[string]Node
 
 	sessMu   sync.Mutex
 	sessions int
@@ -95,6 +116,9 @@ type snapshot struct {
 	Nodes map[string]*Node     `json:"nodes"`
 	Last  map[string]lastLogin `json:"lastlog,omitempty"`
 	Wtmp  []wtmpEntry          `json:"wtmp,omitempty"`
+	// Programs is the programsVersion of the programs installed (0: a
+	// snapshot written before the number existed).
+	Programs int `json:"programs,omitempty"`
 }
 
 // lastLogin is a user's previous login, for "Last login:".
@@ -103,7 +127,19 @@ type lastLogin struct {
 	From string    `json:"from"`
 }
 
-const snapshotName = "fs.json"
+// DirName is the directory of a decky's filesystem in its shared
+// directory (service.Host.SharedDir): one for all its login services.
+const DirName = "shell"
+
+const (
+	snapshotName = "fs.json"
+	// lockName is the file lock a process holds from reading the snapshot
+	// to replacing it when it saves.
+	lockName = "fs.lock"
+	// lockWait bounds the wait for another process's save, which holds
+	// the lock for milliseconds: past it the save fails.
+	lockWait = 10 * time.Second
+)
 
 // Open loads the filesystem kept under dir, or seeds a new one for sys when
 // there is none. dir is created if needed.
@@ -120,39 +156,34 @@ func Open(dir string, sys System) (*FS, error) {
 	if f.boot.IsZero() {
 		f.boot = archetype.Boot(sys.Hostname, time.Now())
 	}
-	b, err := os.ReadFile(filepath.Join(dir, snapshotName))
+	// Under the lock, so that of two processes opening a new directory
+	// one seeds it and the other loads that seed.
+	unlock, err := f.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	snap, fi, err := f.read()
 	switch {
 	case err == nil:
-		var snap snapshot
-		if err := json.Unmarshal(b, &snap); err != nil {
-			return nil, fmt.Errorf("shell: read snapshot: %w", err)
-		}
-		f.nodes = snap.Nodes
-		f.last = snap.Last
-		f.wtmp = snap.Wtmp
-		if f.nodes == nil || f.nodes["/"] == nil {
-			return nil, fmt.Errorf("shell: snapshot %s has no root", dir)
-		}
-		for _, n := range f.nodes {
-			f.total += int64(len(n.Data))
-		}
+		f.merge(snap, fi)
 		f.rebooted()
 		if f.wtmp == nil {
 			f.wtmpFromLastlog()
+		}
+		if f.programs < programsVersion {
+			f.addPrograms()
 		}
 	case errors.Is(err, os.ErrNotExist):
 		seed(f, sys)
 		seedLastLogin(f, f.boot.Add(2*time.Hour+17*time.Minute))
 		f.wtmpFromLastlog()
 		f.dirty = true
-		if err := f.Flush(); err != nil {
+		if err := f.save(); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("shell: %w", err)
-	}
-	if f.last == nil {
-		f.last = map[string]lastLogin{}
+		return nil, err
 	}
 	f.nextPID = 1000 + int(time.Since(f.boot)/(37*time.Second))%28000
 	return f, nil
@@ -195,26 +226,251 @@ func (f *FS) flushLocked() error {
 	if !f.dirty {
 		return nil
 	}
-	b, err := json.Marshal(snapshot{Nodes: f.nodes, Last: f.last, Wtmp: f.wtmp})
+	unlock, err := f.lock()
 	if err != nil {
-		return fmt.Errorf("shell: snapshot: %w", err)
-	}
-	if err := atomicfile.Write(filepath.Join(f.dir, snapshotName), b, 0o600); err != nil {
 		return err
 	}
-	f.dirty = false
-	f.saved = time.Now()
-	return nil
+	defer unlock()
+	return f.save()
 }
 
-// maybeFlush saves at most every few seconds, so a loop of writes does not
-// rewrite the snapshot for every command.
+// maybeFlush saves at most every few seconds, so a stream of uploads does
+// not rewrite the snapshot for every file.
 func (f *FS) maybeFlush() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.dirty && time.Since(f.saved) > 3*time.Second {
 		f.flushLocked()
 	}
+}
+
+// refresh takes in what another process saved since this one last read or
+// wrote the snapshot, keeping this process's unsaved changes on top. When
+// nothing changed it costs one stat.
+func (f *FS) refresh() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fi, err := os.Stat(f.snapshotPath()); err != nil || atomicfile.SameVersion(fi, f.disk) {
+		return
+	}
+	// A snapshot that cannot be read is left alone: the next save
+	// replaces it.
+	if snap, fi, err := f.read(); err == nil {
+		f.merge(snap, fi)
+	}
+}
+
+func (f *FS) snapshotPath() string { return filepath.Join(f.dir, snapshotName) }
+
+// lock takes the file lock of the snapshot.
+func (f *FS) lock() (unlock func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	unlock, err = flock.Lock(ctx, filepath.Join(f.dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("shell: lock %s: %w", f.dir, err)
+	}
+	return unlock, nil
+}
+
+// read loads the snapshot with the file it was read from.
+func (f *FS) read() (snapshot, os.FileInfo, error) {
+	file, err := os.Open(f.snapshotPath())
+	if err != nil {
+		return snapshot{}, nil, fmt.Errorf("shell: %w", err)
+	}
+	defer file.Close()
+	// The descriptor's stat is of the bytes read, even if a save
+	// replaces the name meanwhile.
+	fi, err := file.Stat()
+	if err != nil {
+		return snapshot{}, nil, fmt.Errorf("shell: %w", err)
+	}
+	var snap snapshot
+	if err := json.NewDecoder(file).Decode(&snap); err != nil {
+		return snapshot{}, nil, fmt.Errorf("shell: read snapshot: %w", err)
+	}
+	if snap.Nodes["/"] == nil {
+		return snapshot{}, nil, fmt.Errorf("shell: snapshot %s has no root", f.dir)
+	}
+	return snap, fi, nil
+}
+
+// save writes the filesystem, merged first into the snapshot on disk when
+// another process saved since this one last read or wrote it. Callers
+// hold f.mu and the file lock.
+func (f *FS) save() error {
+	if fi, err := os.Stat(f.snapshotPath()); err == nil && !atomicfile.SameVersion(fi, f.disk) {
+		// One that cannot be read is replaced by this whole filesystem.
+		if snap, fi, err := f.read(); err == nil {
+			f.merge(snap, fi)
+		}
+	}
+	b, err := json.Marshal(snapshot{Nodes: f.nodes, Last: f.last, Wtmp: f.wtmp, Programs: f.programs})
+	if err != nil {
+		return fmt.Errorf("shell: snapshot: %w", err)
+	}
+	if err := atomicfile.Write(f.snapshotPath(), b, 0o600); err != nil {
+		return err
+	}
+	// Nobody else writes while the lock is held: this is our file.
+	fi, err := os.Stat(f.snapshotPath())
+	if err != nil {
+		return fmt.Errorf("shell: %w", err)
+	}
+	f.disk, f.base = fi, values(f.nodes)
+	f.dirty = false
+	f.saved = time.Now()
+	return nil
+}
+
+// merge makes snap, read from the file fi, the filesystem, with this
+// process's changes since its last read or write on top: a path changed
+// here gets this process's version, except that a file both sides only
+// appended to keeps both appends (two logins adding their user to
+// /etc/passwd), and what was created here in a directory removed there
+// goes with it. Logins are united. Callers hold f.mu.
+func (f *FS) merge(snap snapshot, fi os.FileInfo) {
+	base := values(snap.Nodes)
+	nodes := snap.Nodes
+	if f.dirty {
+		changed := f.changed()
+		for _, p := range changed {
+			nodes[p] = mergeNode(f.base[p], f.nodes[p], nodes[p])
+			if nodes[p] == nil {
+				delete(nodes, p)
+			}
+		}
+		if len(changed) > 0 {
+			prune(nodes)
+		}
+	}
+	f.nodes, f.base, f.disk = nodes, base, fi
+	f.total = 0
+	for _, n := range nodes {
+		f.total += int64(len(n.Data))
+	}
+	f.last = mergeLast(snap.Last, f.last)
+	f.wtmp = mergeWtmp(snap.Wtmp, f.wtmp)
+	f.programs = max(f.programs, snap.Programs)
+}
+
+// addPrograms installs into a filesystem saved with an older program set
+// the files of the programs added since, dated like the others. Paths that
+// exist are left as they are, an attacker's replacements included; a
+// program of the old set the attacker deleted comes back, as a package
+// upgrade would bring it back.
+func (f *FS) addPrograms() {
+	t := f.boot
+	for _, p := range []string{"/usr/bin/ls", "/bin/busybox", "/bin/ls"} {
+		if n := f.nodes[p]; n != nil && n.Mode.IsRegular() {
+			t = n.MTime
+			break
+		}
+	}
+	installPrograms(func(p string, n *Node) {
+		if _, ok := f.nodes[p]; !ok {
+			f.put(p, n)
+		}
+	}, f.sys.distro(), t)
+	f.programs = programsVersion
+	f.dirty = true
+}
+
+// changed returns the paths whose node this process changed (created,
+// modified or removed) since its last read or write. Callers hold f.mu.
+func (f *FS) changed() []string {
+	var out []string
+	for p, n := range f.nodes {
+		if b, ok := f.base[p]; !ok || !b.same(n) {
+			out = append(out, p)
+		}
+	}
+	for p := range f.base {
+		if f.nodes[p] == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mergeNode is the node at a path this process changed from base (the
+// zero Node when it was not there) to ours (nil: removed) while the
+// snapshot on disk has theirs.
+func mergeNode(base Node, ours, theirs *Node) *Node {
+	if ours == nil || theirs == nil || bytes.Equal(ours.Data, theirs.Data) {
+		return ours
+	}
+	isFile := func(n Node) bool { return n.Mode.IsRegular() && n.VSize == 0 }
+	if !isFile(base) || !isFile(*ours) || !isFile(*theirs) ||
+		!bytes.HasPrefix(ours.Data, base.Data) || !bytes.HasPrefix(theirs.Data, base.Data) {
+		return ours
+	}
+	data := append(slices.Clip(theirs.Data), ours.Data[len(base.Data):]...)
+	if int64(len(data)) > MaxFileSize {
+		return ours
+	}
+	n := *ours
+	n.Data = data
+	if theirs.MTime.After(n.MTime) {
+		n.MTime = theirs.MTime
+	}
+	return &n
+}
+
+// prune removes the nodes whose parent is gone or no directory.
+func prune(nodes map[string]*Node) {
+	// Sorted, a directory comes before what is in it.
+	for _, p := range slices.Sorted(maps.Keys(nodes)) {
+		if parent := nodes[path.Dir(p)]; p != "/" && (parent == nil || !parent.Mode.IsDir()) {
+			delete(nodes, p)
+		}
+	}
+}
+
+// mergeLast keeps each user's latest login of a and b.
+func mergeLast(a, b map[string]lastLogin) map[string]lastLogin {
+	out := make(map[string]lastLogin, len(a))
+	for _, m := range []map[string]lastLogin{a, b} {
+		for u, l := range m {
+			if o, ok := out[u]; !ok || l.Time.After(o.Time) {
+				out[u] = l
+			}
+		}
+	}
+	return out
+}
+
+// mergeWtmp unites the logins of a and b, a login closed on either side
+// closed, and keeps the latest maxWtmp.
+func mergeWtmp(a, b []wtmpEntry) []wtmpEntry {
+	byID := map[int64]wtmpEntry{}
+	for _, e := range slices.Concat(a, b) {
+		if o, ok := byID[e.ID]; !ok || e.Logout.After(o.Logout) {
+			byID[e.ID] = e
+		}
+	}
+	out := slices.SortedFunc(maps.Values(byID), func(x, y wtmpEntry) int {
+		return cmp.Or(x.Login.Compare(y.Login), cmp.Compare(x.ID, y.ID))
+	})
+	return out[max(0, len(out)-maxWtmp):]
+}
+
+// values copies the nodes of m: the base later changes are found against.
+func values(m map[string]*Node) map[string]Node {
+	out := make(map[string]Node, len(m))
+	for p, n := range m {
+		out[p] = *n
+	}
+	return out
+}
+
+// same reports whether n is unchanged from b. Data is replaced by writes,
+// never changed in place, so an unchanged file's bytes are the same slice
+// and compare at once.
+func (b Node) same(n *Node) bool {
+	return b.Mode == n.Mode && b.UID == n.UID && b.GID == n.GID && b.MTime.Equal(n.MTime) &&
+		b.Target == n.Target && b.VSize == n.VSize && bytes.Equal(b.Data, n.Data)
 }
 
 // --- path resolution (callers hold f.mu) ---

@@ -80,7 +80,13 @@ func (s *Session) Interact(ctx context.Context, rw io.ReadWriter, size WindowSiz
 				continue
 			}
 			if line == "" {
-				io.WriteString(rw, "logout\r\n")
+				// bash says logout; busybox ash's line editor only ends
+				// the line.
+				if s.d.ash {
+					io.WriteString(rw, "\r\n")
+				} else {
+					io.WriteString(rw, "logout\r\n")
+				}
 				break
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 	"time"
 )
@@ -51,21 +50,8 @@ func seed(f *FS, sys System) {
 		link("/lib64", "usr/lib64", install)
 		dir("/usr/lib64", 0o755, 0, 0, install)
 	}
-	binDir := "/usr/bin"
-	if d.ash {
-		binDir = "/bin"
-	}
-	for _, name := range binaries() {
-		p := path.Join(binDir, name)
-		if d.ash && name != "busybox" {
-			link(p, "/bin/busybox", install)
-			continue
-		}
-		f.put(p, &Node{Mode: 0o755, MTime: install, VSize: binarySize(name)})
-	}
-	if d.ash {
-		f.put("/bin/busybox", &Node{Mode: 0o755, MTime: install, VSize: 808712})
-	}
+	installPrograms(f.put, d, install)
+	f.programs = programsVersion
 
 	for _, name := range procFiles {
 		f.put("/proc/"+name, &Node{Mode: 0o444, MTime: f.boot})
@@ -248,7 +234,7 @@ func binaries() []string {
 	for name := range commands {
 		out = append(out, name)
 	}
-	return append(out, "bash", "sh", "busybox")
+	return out
 }
 
 // binarySize gives each program a stable, plausible size.

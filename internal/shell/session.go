@@ -88,6 +88,7 @@ type Session struct {
 
 // NewSession logs a user in.
 func (f *FS) NewSession(o Options) *Session {
+	f.refresh()
 	f.sessMu.Lock()
 	f.sessions++
 	f.nextPID += 3 + hashN(o.RemoteIP+o.User, 40)
@@ -209,7 +210,12 @@ func (s *Session) Run(ctx context.Context, line string, stdout, stderr io.Writer
 			s.history = s.history[1:]
 		}
 	}
-	defer s.fs.maybeFlush()
+	if s.depth == 0 {
+		// The decky's other services may share the filesystem from other
+		// processes: take in their changes first, show them ours after.
+		s.fs.refresh()
+		defer s.fs.Flush()
+	}
 	script, err := parse(line)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s%s\n", s.errPrefix(), err)
@@ -446,6 +452,11 @@ func (s *Session) dispatch(c *call) int {
 	if strings.Contains(c.name, "/") {
 		return s.runPath(c, s.abs(c.name))
 	}
+	return s.runFound(c)
+}
+
+// runFound runs the program PATH finds for c, or says there is none.
+func (s *Session) runFound(c *call) int {
 	p, ok := s.lookPath(c.name)
 	if !ok {
 		if s.d.ash {
