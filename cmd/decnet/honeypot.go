@@ -45,6 +45,7 @@ runtime's collector reads it. Operational logs go to standard error.`,
 	f.StringVar(&host.OS, service.FlagOS, "linux", "OS family")
 	f.StringVar(&host.IP, service.FlagIP, "", "the decky's address")
 	f.StringVar(&host.DataDir, service.FlagDataDir, "", "where the service keeps what outlives it (none when empty)")
+	f.StringVar(&host.SharedDir, service.FlagSharedDir, "", "where the decky's services keep what they share (none when empty)")
 	f.StringArrayVar(&persona, service.FlagPersona, nil, "persona key=value (repeatable)")
 	cmd.MarkFlagRequired(service.FlagDecky)
 	return cmd

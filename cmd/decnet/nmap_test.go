@@ -25,14 +25,17 @@ var versionScan = []struct {
 	{"redis", regexp.MustCompile(`^redis\s+Redis key-value store 7\.0\.15`)},
 	{"vnc", regexp.MustCompile(`^vnc\s+VNC \(protocol 3\.8\)`)},
 	{"rdp", regexp.MustCompile(`^ms-wbt-server\s+Microsoft Terminal Services`)},
+	{"smb", regexp.MustCompile(`^netbios-ssn\s+Samba smbd`)},
+	{"telnet", regexp.MustCompile(`^telnet\s+BusyBox telnetd`)},
 }
 
 // TestNmapVersionScan runs nmap's version detection against one decky of
 // every TCP service, wherever the local runtime put its ports, and checks
-// that each is named as the product its persona claims. tftp and telnet
-// are left out: nmap names no product for tftpd-hpa or inetutils-telnetd,
-// the real ones included (and spends 45 s finding that out for telnet);
-// their packages' tests prove them byte-identical to the real servers.
+// that each is named as the product its persona claims. telnet is scanned
+// as busybox (the embedded deckies' telnetd): nmap names no product for
+// inetutils-telnetd, the real one included, and spends 45 s finding that
+// out; tftp is left out for the same reason (tftpd-hpa). Their packages'
+// tests prove them byte-identical to the real servers.
 func TestNmapVersionScan(t *testing.T) {
 	nmap := testutil.RequireTool(t, "nmap")
 	dir := t.TempDir()
@@ -41,7 +44,7 @@ func TestNmapVersionScan(t *testing.T) {
 		services = append(services, v.service)
 	}
 	ini := filepath.Join(dir, "fleet.ini")
-	os.WriteFile(ini, []byte("[scanned]\ndistro = debian\nservices = "+strings.Join(services, ", ")+"\n[scanned.rdp]\nproduct = windows\n"), 0o600)
+	os.WriteFile(ini, []byte("[scanned]\ndistro = debian\nservices = "+strings.Join(services, ", ")+"\n[scanned.rdp]\nproduct = windows\n[scanned.telnet]\nproduct = busybox\n"), 0o600)
 	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", ini, "--ip-base", "127.77.241.10")
 
 	var ports []string

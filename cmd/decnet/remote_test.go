@@ -31,6 +31,8 @@ password = Winter2026!
 product = windows
 [remote.rdp]
 product = windows
+[jumphost]
+services = rdp
 `
 
 // udpBinding finds where a UDP port of a decky's service listens in the
@@ -144,8 +146,10 @@ func TestRemoteAccessThroughStore(t *testing.T) {
 	implant := file("implant.bin", "\x7fELF fake implant")
 	attack("tftp", base, tftpPort, "-m", "binary", "-c", "get", "pxelinux.cfg/default", filepath.Join(dir, "pxe-default"))
 	attack("tftp", base, tftpPort, "-m", "binary", "-c", "put", implant, "implant.bin")
-	// rdp: xfreerdp's NLA logon against the Windows persona.
+	// rdp: xfreerdp's NLA logon against the Windows persona, and its TLS
+	// logon (the password inside the Client Info PDU) against xrdp.
 	attack("xfreerdp", "/v:"+base+":"+n.port("remote", "rdp"), "/cert:ignore", "/auth-only", "/u:carol", "/p:Passw0rd!", "/d:CORP")
+	attack("xfreerdp", "/v:127.77.204.11:"+n.port("jumphost", "rdp"), "/cert:ignore", "/auth-only", "/u:dave", "/p:xrdp pass 1", "/d:LAB")
 
 	if b, err := os.ReadFile(filepath.Join(dir, "pxe-default")); err != nil || !strings.Contains(string(b), "pxelinux") && !strings.Contains(string(b), "LABEL") {
 		t.Errorf("tftp get of the PXE bait: %v %q", err, b)
@@ -208,6 +212,7 @@ func TestRemoteAccessThroughStore(t *testing.T) {
 		{"smb", map[string]string{"username": "alice", "hash_format": "netntlmv2 (hashcat 5600)"}},
 		{"smb", map[string]string{"username": "bob", "hash_format": "netntlmv2 (hashcat 5600)"}},
 		{"rdp", map[string]string{"username": "carol", "hash_format": "netntlmv2 (hashcat 5600)"}},
+		{"rdp", map[string]string{"username": "dave", "password": "xrdp pass 1", "method": "client_info", "domain": "LAB"}},
 	} {
 		found := false
 		for _, b := range bounties.Data {

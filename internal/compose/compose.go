@@ -60,9 +60,11 @@ type Options struct {
 	IPVLAN bool
 	// DataDir is the host directory holding <DataDir>/<decky>/<slug>,
 	// mounted at service.ContainerDataDir for services whose Fragment has
-	// Data. It must be absolute when such a service is deployed. Docker
-	// creates missing directories owned by root, so the runtime creates
-	// them first, owned by User.
+	// Data, and <DataDir>/<decky>/<service.SharedDirName>, mounted at
+	// service.ContainerSharedDir in every container of the decky whose
+	// Fragment has Shared. It must be absolute when such a service is
+	// deployed. Docker creates missing directories owned by root, so the
+	// runtime creates them first, owned by User.
 	DataDir string
 	// User is the uid:gid of decnet containers; "" means DefaultUser.
 	User string
@@ -237,7 +239,7 @@ func (o Options) service(d fleet.Decky, slug string) (container, error) {
 		return container{}, err
 	}
 	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS,
-		IP: d.IP.Unmap().String(), DataDir: service.ContainerDataDir}
+		IP: d.IP.Unmap().String(), DataDir: service.ContainerDataDir, SharedDir: service.ContainerSharedDir}
 	frag := service.FragmentOf(svc, host, d.ServiceConfig[slug])
 	if err := checkArgs("command", frag.Command); err != nil {
 		return container{}, err
@@ -254,12 +256,15 @@ func (o Options) service(d fleet.Decky, slug string) (container, error) {
 	c.ReadOnly = true
 	c.MemLimit = strconv.Itoa(positiveOr(frag.MemoryMB, service.DefaultMemoryMB)) + "m"
 	c.PidsLimit = positiveOr(frag.Pids, service.DefaultPids)
+	// A colon would split the short volume syntax.
+	if (frag.Data || frag.Shared) && (!path.IsAbs(o.DataDir) || strings.Contains(o.DataDir, ":")) {
+		return container{}, fmt.Errorf("stores data but the data directory %q is not an absolute path without ':'", o.DataDir)
+	}
 	if frag.Data {
-		// A colon would split the short volume syntax.
-		if !path.IsAbs(o.DataDir) || strings.Contains(o.DataDir, ":") {
-			return container{}, fmt.Errorf("stores data but the data directory %q is not an absolute path without ':'", o.DataDir)
-		}
-		c.Volumes = []string{path.Join(o.DataDir, d.Name, slug) + ":" + service.ContainerDataDir}
+		c.Volumes = append(c.Volumes, path.Join(o.DataDir, d.Name, slug)+":"+service.ContainerDataDir)
+	}
+	if frag.Shared {
+		c.Volumes = append(c.Volumes, path.Join(o.DataDir, d.Name, service.SharedDirName)+":"+service.ContainerSharedDir)
 	}
 	return c, nil
 }

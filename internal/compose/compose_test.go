@@ -23,6 +23,7 @@ import (
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/ssh"
+	_ "decnet/internal/service/telnet"
 	"decnet/internal/testutil"
 )
 
@@ -83,7 +84,7 @@ func load(t testing.TB, yml []byte) *types.Project {
 
 func hostOf(d fleet.Decky) service.Host {
 	return service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(),
-		DataDir: service.ContainerDataDir}
+		DataDir: service.ContainerDataDir, SharedDir: service.ContainerSharedDir}
 }
 
 func TestRenderEveryArchetype(t *testing.T) {
@@ -213,12 +214,22 @@ func checkService(t *testing.T, p *types.Project, d fleet.Decky, slug string) {
 			t.Errorf("%s: environment %s = %v, want %q", name, k, got, v)
 		}
 	}
-	switch {
-	case frag.Data && (len(s.Volumes) != 1 || s.Volumes[0].Source != filepath.Join(testDataDir, d.Name, slug) ||
-		s.Volumes[0].Target != service.ContainerDataDir || s.Volumes[0].ReadOnly):
-		t.Errorf("%s: volumes %+v, want the data directory", name, s.Volumes)
-	case !frag.Data && len(s.Volumes) != 0:
-		t.Errorf("%s: volumes %+v for a service without data", name, s.Volumes)
+	var want []string // source:target, writable
+	if frag.Data {
+		want = append(want, filepath.Join(testDataDir, d.Name, slug)+":"+service.ContainerDataDir)
+	}
+	if frag.Shared {
+		want = append(want, filepath.Join(testDataDir, d.Name, service.SharedDirName)+":"+service.ContainerSharedDir)
+	}
+	var got []string
+	for _, v := range s.Volumes {
+		if v.ReadOnly {
+			t.Errorf("%s: volume %+v is read-only", name, v)
+		}
+		got = append(got, v.Source+":"+v.Target)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: volumes %q, want %q", name, got, want)
 	}
 	checkHardened(t, s, true)
 	checkCommon(t, s, map[string]string{LabelProject: testProject, LabelRole: RoleService, LabelDecky: d.Name, LabelService: slug})
@@ -262,7 +273,7 @@ func goldenFleet() fleet.Fleet {
 		Deckies: []fleet.Decky{
 			{
 				Name: "web-01", IP: netip.MustParseAddr("192.168.1.110"), Hostname: "SRV-WEB-42", Distro: "debian",
-				Archetype: "linux-server", OS: "linux", Services: []string{"http", "ssh", "myapp"},
+				Archetype: "linux-server", OS: "linux", Services: []string{"http", "ssh", "telnet", "myapp"},
 				ServiceConfig: map[string]map[string]string{
 					"http": {"server_header": "nginx/1.18.0"},
 					"ssh":  {"password": "Summer$2024: on #1"},
@@ -343,6 +354,7 @@ func TestRenderGolden(t *testing.T) {
 	checkBase(t, p, fl.Deckies[1], false)
 	checkService(t, p, fl.Deckies[0], "http")
 	checkService(t, p, fl.Deckies[0], "ssh")
+	checkService(t, p, fl.Deckies[0], "telnet")
 	checkService(t, p, fl.Deckies[1], "redis")
 	if got := p.Services["web-01"].MacAddress; got != "02:42:c0:a8:01:6e" {
 		t.Errorf("MAC %q, want it normalised", got)
@@ -350,6 +362,23 @@ func TestRenderGolden(t *testing.T) {
 	ssh := p.Services["web-01-ssh"]
 	if !slices.Contains(ssh.Command, "password=Summer$2024: on #1") {
 		t.Errorf("ssh command %q lost the persona key", ssh.Command)
+	}
+	// ssh and telnet are two ways into one machine: one filesystem, one
+	// set of passwords, in one host directory both containers mount.
+	shared := func(name string) (src string) {
+		for _, v := range p.Services[name].Volumes {
+			if v.Target == service.ContainerSharedDir && !v.ReadOnly {
+				src = v.Source
+			}
+		}
+		return src
+	}
+	if a, b := shared("web-01-ssh"), shared("web-01-telnet"); a == "" || a != b ||
+		!slices.Contains(p.Services["web-01-telnet"].Command, "--"+service.FlagSharedDir) {
+		t.Errorf("shared directory of ssh %q, of telnet %q, telnet command %q: want one", a, b, p.Services["web-01-telnet"].Command)
+	}
+	if s := shared("web-01-http"); s != "" {
+		t.Errorf("http mounts the shared directory %s", s)
 	}
 	c := p.Services["web-01-myapp"]
 	if c.Image != "registry.local/my-image:1.2" || !slices.Equal(c.Command, types.ShellCommand{"/usr/bin/myapp", "-p", "9999"}) ||
@@ -473,8 +502,10 @@ func TestRenderErrors(t *testing.T) {
 func needsData(fl fleet.Fleet) bool {
 	for _, d := range fl.Deckies {
 		for _, slug := range d.Services {
-			if svc, err := service.Lookup(slug); err == nil && service.FragmentOf(svc, hostOf(d), d.ServiceConfig[slug]).Data {
-				return true
+			if svc, err := service.Lookup(slug); err == nil {
+				if f := service.FragmentOf(svc, hostOf(d), d.ServiceConfig[slug]); f.Data || f.Shared {
+					return true
+				}
 			}
 		}
 	}

@@ -134,6 +134,7 @@ type Conn struct {
 	// the listener evicts the one idle the longest.
 	last     atomic.Int64
 	evicted  atomic.Bool
+	reason   atomic.Pointer[string]
 	once     sync.Once
 	closeErr error
 }
@@ -211,6 +212,14 @@ func (c *Conn) evict() {
 	c.Close()
 }
 
+// CloseWithReason closes the connection like Close, and its disconnect
+// event says why in a reason field: for a server that turns clients away
+// by a rule of its own, as the real product does.
+func (c *Conn) CloseWithReason(reason string) error {
+	c.reason.CompareAndSwap(nil, &reason)
+	return c.Close()
+}
+
 // Close closes the connection once and records the disconnect.
 func (c *Conn) Close() error {
 	c.once.Do(func() {
@@ -219,6 +228,9 @@ func (c *Conn) Close() error {
 		f := c.Fields()
 		if c.evicted.Load() {
 			f["evicted"] = "idle the longest while the listener was full"
+		}
+		if r := c.reason.Load(); r != nil {
+			f["reason"] = *r
 		}
 		f["duration_s"] = strconv.FormatFloat(time.Since(c.start).Seconds(), 'f', 3, 64)
 		f["bytes_in"] = strconv.FormatInt(c.in.Load(), 10)

@@ -9,6 +9,11 @@ import (
 // finds its Host.DataDir: the volume of the decky's service data.
 const ContainerDataDir = "/data"
 
+// ContainerSharedDir is where a service container of the docker runtime
+// finds its Host.SharedDir: the decky's shared directory, the same host
+// directory in every container of the decky that asks for it.
+const ContainerSharedDir = "/shared"
+
 // Fragment is a service's part of the container that runs it in the
 // docker runtime: the seed's compose_fragment. The composer adds what every
 // service container gets (image, name, labels, the decky's network
@@ -23,6 +28,9 @@ type Fragment struct {
 	// there that must outlive the container (host keys, captures). Services
 	// without it get a read-only filesystem and nothing else.
 	Data bool
+	// Shared asks for the decky's shared directory at ContainerSharedDir
+	// (see Host.SharedDir), writable like the data volume.
+	Shared bool
 	// MemoryMB and Pids bound the container's memory and processes.
 	MemoryMB int
 	Pids     int
@@ -45,15 +53,23 @@ const (
 // honeypot command with the decky's identity and persona keys (and no data
 // directory), and the default limits.
 func DefaultFragment(slug string, h Host, keys map[string]string) Fragment {
-	h.DataDir = ""
+	h.DataDir, h.SharedDir = "", ""
 	return Fragment{Command: HoneypotArgs(slug, h, keys), MemoryMB: DefaultMemoryMB, Pids: DefaultPids}
 }
 
 // DataFragment is DefaultFragment for a service that keeps files: a volume
 // at ContainerDataDir is its data directory.
 func DataFragment(slug string, h Host, keys map[string]string) Fragment {
-	h.DataDir = ContainerDataDir
+	h.DataDir, h.SharedDir = ContainerDataDir, ""
 	return Fragment{Command: HoneypotArgs(slug, h, keys), Data: true, MemoryMB: DefaultMemoryMB, Pids: DefaultPids}
+}
+
+// SharedFragment is DataFragment for a service that also keeps state of
+// the machine: the decky's shared directory at ContainerSharedDir is its
+// SharedDir.
+func SharedFragment(slug string, h Host, keys map[string]string) Fragment {
+	h.DataDir, h.SharedDir = ContainerDataDir, ContainerSharedDir
+	return Fragment{Command: HoneypotArgs(slug, h, keys), Data: true, Shared: true, MemoryMB: DefaultMemoryMB, Pids: DefaultPids}
 }
 
 // FragmentOf returns the fragment of service svc for a decky: its own when
@@ -68,18 +84,19 @@ func FragmentOf(svc Service, h Host, keys map[string]string) Fragment {
 // The flags of `decnet honeypot`, written by HoneypotArgs and read by the
 // command: one list, so the two cannot drift apart.
 const (
-	FlagDecky    = "decky"
-	FlagHostname = "hostname"
-	FlagDistro   = "distro"
-	FlagOS       = "os"
-	FlagIP       = "ip"
-	FlagDataDir  = "data-dir"
-	FlagPersona  = "persona"
+	FlagDecky     = "decky"
+	FlagHostname  = "hostname"
+	FlagDistro    = "distro"
+	FlagOS        = "os"
+	FlagIP        = "ip"
+	FlagDataDir   = "data-dir"
+	FlagSharedDir = "shared-dir"
+	FlagPersona   = "persona"
 )
 
 // HoneypotArgs are the arguments of `decnet honeypot` that run service
 // slug for the decky h with its persona keys (sorted, one --persona
-// key=value each); --data-dir only when h has a DataDir.
+// key=value each); --data-dir and --shared-dir only when h has them.
 func HoneypotArgs(slug string, h Host, keys map[string]string) []string {
 	args := []string{"honeypot", slug,
 		"--" + FlagDecky, h.Name,
@@ -90,6 +107,9 @@ func HoneypotArgs(slug string, h Host, keys map[string]string) []string {
 	}
 	if h.DataDir != "" {
 		args = append(args, "--"+FlagDataDir, h.DataDir)
+	}
+	if h.SharedDir != "" {
+		args = append(args, "--"+FlagSharedDir, h.SharedDir)
 	}
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		args = append(args, "--"+FlagPersona, k+"="+keys[k])

@@ -46,8 +46,28 @@ type Host struct {
 	OS       string // OS family slug
 	IP       string // the decky's address
 	// DataDir is a directory, created by the runtime, where this service
-	// keeps what must outlive a restart for this decky (keys, fake files).
+	// keeps what must outlive a restart for this decky (host keys,
+	// captures of its own protocol).
 	DataDir string
+	// SharedDir is a directory, created by the runtime, that every service
+	// of this decky is given: the state of the machine rather than of one
+	// service, which a real host keeps once however it is reached (the
+	// filesystem its shells see, the passwords its accounts took). The
+	// other services may use it at the same time from other processes
+	// (the docker runtime runs one container each), so whatever is kept
+	// there is written under a file lock (package flock) and reread when
+	// it changed on disk. Empty when the runtime gives none (a service run
+	// alone); a service then keeps that state in DataDir.
+	SharedDir string
+}
+
+// Shared is where a service keeps the state of the machine: SharedDir, or
+// its DataDir when the runtime gives no shared directory.
+func (h Host) Shared() string {
+	if h.SharedDir != "" {
+		return h.SharedDir
+	}
+	return h.DataDir
 }
 
 // Config is what a service gets to build its server for one decky.

@@ -372,26 +372,43 @@ func (r *Runtime) apply(ctx context.Context, fl fleet.Fleet, st state) error {
 	return r.waitRunning(ctx, fl)
 }
 
-// prepareDataDirs creates the data directory of every service of fl,
-// owned by the containers' user: the engine would create a missing one
-// owned by root, which the service could not write.
+// prepareDataDirs creates the data directory of every service of fl and
+// the shared directory of every decky with a service that asks for it,
+// taking in what its services kept on their own before (see
+// service.AdoptShared), all owned by the containers' user: the engine
+// would create a missing one owned by root, which the service could not
+// write.
 func prepareDataDirs(dataDir string, fl fleet.Fleet) error {
 	for _, d := range fl.Deckies {
+		deckyDir := filepath.Join(deckiesDir(dataDir), d.Name)
+		shared := false
 		for _, slug := range d.Services {
 			svc, err := service.Lookup(slug)
 			if err != nil {
 				continue // a custom service: its image brings its own storage
 			}
-			if !service.FragmentOf(svc, service.Host{Name: d.Name}, nil).Data {
+			frag := service.FragmentOf(svc, service.Host{Name: d.Name}, nil)
+			shared = shared || frag.Shared
+			if !frag.Data {
 				continue
 			}
-			dir := filepath.Join(deckiesDir(dataDir), d.Name, slug)
+			dir := filepath.Join(deckyDir, slug)
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return fmt.Errorf("decky %s: service %s data: %w", d.Name, slug, err)
 			}
 			if err := chownTree(dir, serviceUID, serviceGID); err != nil {
 				return fmt.Errorf("decky %s: service %s data: %w (the docker runtime runs as root)", d.Name, slug, err)
 			}
+		}
+		if !shared {
+			continue
+		}
+		dir := filepath.Join(deckyDir, service.SharedDirName)
+		if err := service.AdoptShared(dir, func(slug string) string { return filepath.Join(deckyDir, slug) }); err != nil {
+			return fmt.Errorf("decky %s: %w", d.Name, err)
+		}
+		if err := chownTree(dir, serviceUID, serviceGID); err != nil {
+			return fmt.Errorf("decky %s: shared data: %w (the docker runtime runs as root)", d.Name, err)
 		}
 	}
 	return nil

@@ -18,7 +18,7 @@ import (
 )
 
 // Build decodes the persona keys of service svc, creates host.DataDir and
-// builds the server for that decky. Its events are stamped with the
+// host.SharedDir and builds the server for that decky. Its events are stamped with the
 // decky's name and the service's slug, and the time when unset.
 func Build(svc service.Service, host service.Host, keys map[string]string, emit event.Emitter, log *slog.Logger) (service.Server, error) {
 	info := svc.Info()
@@ -26,8 +26,11 @@ func Build(svc service.Service, host service.Host, keys map[string]string, emit 
 	if err != nil {
 		return nil, fmt.Errorf("decky %s: %w", host.Name, err)
 	}
-	if host.DataDir != "" {
-		if err := os.MkdirAll(host.DataDir, 0o700); err != nil {
+	for _, dir := range []string{host.DataDir, host.SharedDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("decky %s: service %s data dir: %w", host.Name, info.Slug, err)
 		}
 	}

@@ -41,7 +41,9 @@ type Options struct {
 	// bound: for hosts whose own servers hold the real ports, and for
 	// tests that must behave the same as root and as a user.
 	ForceOffset bool
-	// DataDir holds per-decky service state: DataDir/<decky>/<service>.
+	// DataDir holds per-decky state: DataDir/<decky>/<service> for each
+	// service, DataDir/<decky>/_host (service.SharedDirName) for what its
+	// services share.
 	DataDir string
 	// Emit receives every service's events.
 	Emit event.Emitter
@@ -335,8 +337,12 @@ func (f *Fleet) prepare(d fleet.Decky, slug string) (*instance, error) {
 		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
 	}
 	in := &instance{decky: d.Name, slug: slug}
+	deckyDir := filepath.Join(f.opts.DataDir, d.Name)
 	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(),
-		DataDir: filepath.Join(f.opts.DataDir, d.Name, slug)}
+		DataDir: filepath.Join(deckyDir, slug), SharedDir: filepath.Join(deckyDir, service.SharedDirName)}
+	if err := service.AdoptShared(host.SharedDir, func(slug string) string { return filepath.Join(deckyDir, slug) }); err != nil {
+		return nil, fmt.Errorf("decky %s: %w", d.Name, err)
+	}
 	if in.server, err = rtinstance.Build(svc, host, d.ServiceConfig[slug], f.opts.Emit, f.opts.Log); err != nil {
 		return nil, err
 	}

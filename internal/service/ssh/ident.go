@@ -113,7 +113,8 @@ func scanInt(s string) (int, string, bool) {
 // already did: its version write is swallowed (we sent the same bytes),
 // its reads first get the client's line back. Further reads wait until our
 // KEXINIT is out, as with sshd, so a garbage packet gets KEXINIT then FIN
-// rather than a race. The first client packet is copied to a sniffer.
+// rather than a race. The first client packet is copied to a sniffer, and
+// our plaintext packets are re-padded as sshd pads them.
 type identConn struct {
 	net.Conn
 	banner []byte
@@ -123,6 +124,9 @@ type identConn struct {
 	sent   atomic.Bool // our version line went out before x/crypto ran
 	sniff  *kexSniffer
 	readMu sync.Mutex
+
+	writeMu sync.Mutex
+	pad     plainPadder
 }
 
 func newIdentConn(c net.Conn, banner, clientRaw []byte, sniff *kexSniffer) *identConn {
@@ -134,9 +138,19 @@ func (c *identConn) Write(p []byte) (int, error) {
 		c.sent.Store(true)
 		return len(p), nil
 	}
-	n, err := c.Conn.Write(p)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	out := c.pad.feed(p)
+	if len(out) == 0 {
+		// Part of a packet: the rest follows in the next write.
+		return len(p), nil
+	}
+	_, err := c.Conn.Write(out)
 	c.once.Do(func() { close(c.kexOut) })
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (c *identConn) Read(p []byte) (int, error) {
@@ -159,6 +173,78 @@ func (c *identConn) Read(p []byte) (int, error) {
 func (c *identConn) Close() error {
 	c.once.Do(func() { close(c.kexOut) })
 	return c.Conn.Close()
+}
+
+// SSH message numbers the padder looks for.
+const msgNewKeys = 21
+
+// maxPlainPacket bounds a plaintext packet the padder buffers (x/crypto's
+// own packet limit); it never writes one that large before NEWKEYS.
+const maxPlainPacket = 256 * 1024
+
+// plainPadder rewrites x/crypto's plaintext binary packets (padded to 16
+// with random bytes) with sshd's padding (packet.c: 8-byte blocks, at
+// least 4 bytes, all zero, as no cipher is in use yet), until our NEWKEYS
+// has gone out; what follows is encrypted and passes through. Payloads are
+// kept: the exchange hash covers them, not the padding. Writes may split
+// or join packets, so it buffers up to a whole one.
+type plainPadder struct {
+	buf  []byte
+	done bool
+}
+
+// feed takes bytes x/crypto wrote and returns the bytes to send now.
+func (r *plainPadder) feed(p []byte) []byte {
+	if r.done {
+		return p
+	}
+	r.buf = append(r.buf, p...)
+	var out []byte
+	for !r.done && len(r.buf) >= 5 {
+		size := int(binary.BigEndian.Uint32(r.buf))
+		pad := int(r.buf[4])
+		if size > maxPlainPacket || pad+1 > size {
+			// Not a packet we know how to read: never alter what we
+			// cannot parse.
+			r.done = true
+			break
+		}
+		if len(r.buf) < 4+size {
+			break
+		}
+		payload := r.buf[5 : 4+size-pad]
+		out = appendSSHDPacket(out, payload)
+		r.done = len(payload) > 0 && payload[0] == msgNewKeys
+		r.buf = r.buf[4+size:]
+	}
+	if r.done {
+		out = append(out, r.buf...)
+		r.buf = nil
+	} else if len(r.buf) == 0 {
+		r.buf = nil
+	}
+	return out
+}
+
+// sshdPadding is the padding length sshd gives a plaintext payload of n
+// bytes: length field, padding-length byte, payload and padding fill
+// 8-byte blocks, with at least 4 bytes of padding.
+func sshdPadding(n int) int {
+	pad := 8 - (5+n)%8
+	if pad < 4 {
+		pad += 8
+	}
+	return pad
+}
+
+// appendSSHDPacket appends payload framed and padded as sshd frames a
+// plaintext packet.
+func appendSSHDPacket(out, payload []byte) []byte {
+	pad := sshdPadding(len(payload))
+	out = binary.BigEndian.AppendUint32(out, uint32(1+len(payload)+pad))
+	out = append(out, byte(pad))
+	out = append(out, payload...)
+	return append(out, make([]byte, pad)...)
 }
 
 // kexSniffer collects the client's first binary packet, its plaintext

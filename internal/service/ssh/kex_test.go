@@ -16,20 +16,18 @@ func sampleKexinit() []byte {
 		"umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1",
 		"none,zlib@openssh.com,zlib", "none,zlib@openssh.com,zlib", "", "",
 	}
+	return appendSSHDPacket(nil, kexinitPayload(lists))
+}
+
+// kexinitPayload is SSH_MSG_KEXINIT with a zero cookie, the ten name-lists
+// and first_kex_packet_follows false.
+func kexinitPayload(lists []string) []byte {
 	payload := append([]byte{20}, make([]byte, 16)...)
 	for _, l := range lists {
 		payload = binary.BigEndian.AppendUint32(payload, uint32(len(l)))
 		payload = append(payload, l...)
 	}
-	payload = append(payload, 0, 0, 0, 0, 0)
-	pad := 8 - (len(payload)+5)%8
-	if pad < 4 {
-		pad += 8
-	}
-	pkt := binary.BigEndian.AppendUint32(nil, uint32(len(payload)+pad+1))
-	pkt = append(pkt, byte(pad))
-	pkt = append(pkt, payload...)
-	return append(pkt, make([]byte, pad)...)
+	return append(payload, 0, 0, 0, 0, 0)
 }
 
 func TestParseKexinit(t *testing.T) {

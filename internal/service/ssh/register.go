@@ -9,6 +9,7 @@ import (
 
 	"decnet/internal/service"
 	"decnet/internal/service/accounts"
+	"decnet/internal/shell"
 )
 
 // Persona holds the ssh service's INI keys.
@@ -59,14 +60,21 @@ func (Service) Info() service.Info {
 	}
 }
 
-// Fragment implements service.Composer: host keys, the fake filesystem and
-// captured files live in the data directory (a host key that changed on
-// every restart would be a tell), and the shell's sessions need more room
-// than the default.
+// Fragment implements service.Composer: host keys live in the data
+// directory (a host key that changed on every restart would be a tell),
+// the fake filesystem, captured files and bound logins in the decky's
+// shared directory, and the shell's sessions need more room than the
+// default.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	f := service.DataFragment("ssh", h, keys)
+	f := service.SharedFragment("ssh", h, keys)
 	f.MemoryMB, f.Pids = 256, 256
 	return f
+}
+
+// LegacyShared implements service.Legacy: the fake filesystem and the
+// bound logins were kept in the data directory.
+func (Service) LegacyShared() map[string]string {
+	return map[string]string{shell.DirName: "shell", accounts.FileName: "ssh_logins.json"}
 }
 
 func init() { service.Register(Service{}) }
@@ -74,4 +82,5 @@ func init() { service.Register(Service{}) }
 var (
 	_ service.Service  = Service{}
 	_ service.Composer = Service{}
+	_ service.Legacy   = Service{}
 )

@@ -2,10 +2,8 @@ package ssh
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"decnet/internal/pause"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -32,14 +32,20 @@ type Server struct {
 	fs      *shell.FS
 	base    gossh.ServerConfig
 
-	// FailDelay is the pause before a failed password is answered, like
-	// pam_unix's 2 s (±25 % jitter is added).
+	// FailDelay is the pause before a failed password is answered:
+	// pam_unix's 2 s, randomised as Linux-PAM does (pause.PAMFailure).
 	FailDelay time.Duration
 	// LoginGrace is sshd's LoginGraceTime: the connection is closed if
 	// authentication has not succeeded by then.
 	LoginGrace time.Duration
+	// BannerDelayMin and BannerDelayMax bound the jittered pause before our
+	// identification line, where sshd forks and re-executes itself.
+	BannerDelayMin, BannerDelayMax time.Duration
 	// Limits bound connections.
 	Limits service.Limits
+
+	// startups is sshd's MaxStartups, per source address.
+	startups *maxStartups
 
 	// transfers bounds the bytes scp and sftp hold in memory.
 	transfers *budget
@@ -52,8 +58,9 @@ type Server struct {
 	displays map[int]bool // X11 display numbers in use
 }
 
-// New builds the server for one decky: host keys and fake filesystem are
-// loaded from (or created in) cfg.Host.DataDir.
+// New builds the server for one decky: host keys are loaded from (or
+// created in) cfg.Host.DataDir, the fake filesystem and bound logins from
+// the decky's shared directory, where telnet finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
 	p, _ := cfg.Persona.(*Persona)
 	if p == nil {
@@ -73,7 +80,7 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	if hostname == "" {
 		hostname = cfg.Host.Hostname
 	}
-	fsys, err := shell.Open(filepath.Join(cfg.Host.DataDir, "shell"), shell.System{Hostname: hostname, Distro: cfg.Host.Distro, IP: cfg.Host.IP,
+	fsys, err := shell.Open(filepath.Join(cfg.Host.Shared(), shell.DirName), shell.System{Hostname: hostname, Distro: cfg.Host.Distro, IP: cfg.Host.IP,
 		Boot: archetype.Boot(cfg.Host.Name, time.Now())})
 	if err != nil {
 		return nil, err
@@ -82,10 +89,15 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	if p.Version != "" {
 		prof.version = p.Version
 	}
+	lim := service.DefaultLimits
+	// MaxStartups drops every unauthenticated connection from a source
+	// past its full mark; the listener's own cap must not cut in earlier,
+	// or a burst of 40 would see silent closes where sshd answers.
+	lim.MaxPerSource = max(lim.MaxPerSource, maxStartupsFull)
 	s := &Server{cfg: cfg, persona: p, prof: prof, keys: keys, fs: fsys, FailDelay: 2 * time.Second,
-		LoginGrace: 120 * time.Second, Limits: service.DefaultLimits,
-		transfers: &budget{max: transferBudget}}
-	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.DataDir, "ssh_logins.json"), cfg.Log)
+		LoginGrace: 120 * time.Second, BannerDelayMin: 8 * time.Millisecond, BannerDelayMax: 13 * time.Millisecond,
+		Limits: lim, startups: newMaxStartups(), transfers: &budget{max: transferBudget}}
+	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.Shared(), accounts.FileName), cfg.Log)
 	s.base = gossh.ServerConfig{
 		Config:                  gossh.Config{KeyExchanges: prof.kex, Ciphers: prof.ciphers, MACs: prof.macs},
 		ServerVersion:           "SSH-2.0-" + prof.version,
@@ -124,8 +136,20 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
 		tc.SetKeepAlive(false)
 	}
+	// sshd's listener refuses past MaxStartups before it forks, so the
+	// refusal comes without the fork's delay and nothing is read.
+	src := fields[event.FieldSrcIP]
+	if !s.startups.admit(src) {
+		c.Write([]byte(msgMaxStartups))
+		c.CloseWithReason("maxstartups")
+		return
+	}
+	// sshd stops counting a connection once it has authenticated.
+	unpend := sync.OnceFunc(func() { s.startups.done(src) })
+	defer unpend()
 	grace := time.AfterFunc(s.LoginGrace, func() { c.Close() })
 	defer grace.Stop()
+	pause.For(ctx, pause.Between(s.BannerDelayMin, s.BannerDelayMax))
 	banner := []byte(s.base.ServerVersion + "\r\n")
 	if _, err := c.Write(banner); err != nil {
 		return
@@ -152,6 +176,7 @@ func (s *Server) handle(ctx context.Context, c *service.Conn) {
 		return
 	}
 	grace.Stop()
+	unpend()
 	defer sc.Close()
 	st := &connState{user: sc.User(), fields: fields}
 	go s.globalRequests(reqs, st)
@@ -247,21 +272,7 @@ func (s *Server) authCallbacks(ctx context.Context, conf *gossh.ServerConfig, fi
 }
 
 func (s *Server) failDelay(ctx context.Context) {
-	d := s.FailDelay
-	if d <= 0 {
-		return
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(int64(d/2)+1))
-	if err == nil {
-		d = d*3/4 + time.Duration(n.Int64())
-	}
-	// Shutting down ends the pause: a stop must not wait on attackers.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	pause.For(ctx, pause.PAMFailure(s.FailDelay))
 }
 
 var _ service.Server = (*Server)(nil)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,7 +35,6 @@ var kexFields = [10]string{"kex", "host_key", "cipher_c2s", "cipher_s2c", "mac_c
 var debianDelta = struct {
 	missing                 map[string][]string // per KEXINIT field, names sshd advertises and we do not
 	sshdKexinit, ourKexinit int                 // whole packet, bytes
-	sshdBlock, ourBlock     int                 // plaintext padding multiple
 }{
 	missing: map[string][]string{
 		"kex": {"sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com", "diffie-hellman-group18-sha512"},
@@ -41,8 +42,7 @@ var debianDelta = struct {
 			"umac-64@openssh.com", "umac-128@openssh.com"},
 		"compression_c2s": {"zlib@openssh.com"},
 	},
-	sshdKexinit: 1136, ourKexinit: 784,
-	sshdBlock: 8, ourBlock: 16,
+	sshdKexinit: 1136, ourKexinit: 776,
 }
 
 // missingFor returns the documented missing names of a field; the
@@ -51,17 +51,16 @@ func missingFor(field string) []string {
 	return debianDelta.missing[strings.Replace(field, "_s2c", "_c2s", 1)]
 }
 
-// kexinitPacket is a server's first binary packet, split up.
-type kexinitPacket struct {
+// plainPacket is one unencrypted binary packet.
+type plainPacket struct {
 	raw     []byte // length field included
+	payload []byte
 	padding []byte
-	lists   [10][]string
-	follows byte
 }
 
-// readKexinit reads one plaintext packet and parses it as KEXINIT.
-func readKexinit(r io.Reader) (kexinitPacket, error) {
-	var p kexinitPacket
+// readPacket reads one plaintext packet.
+func readPacket(r io.Reader) (plainPacket, error) {
+	var p plainPacket
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return p, fmt.Errorf("packet length: %w", err)
@@ -80,11 +79,41 @@ func readKexinit(r io.Reader) (kexinitPacket, error) {
 		return p, fmt.Errorf("padding %d of %d", pad, size)
 	}
 	p.padding = p.raw[len(p.raw)-pad:]
-	payload := p.raw[5 : len(p.raw)-pad]
-	if len(payload) < 17 || payload[0] != 20 {
+	p.payload = p.raw[5 : len(p.raw)-pad]
+	return p, nil
+}
+
+// checkSSHDPadding reports how a plaintext packet's padding differs from
+// sshd's (packet.c without a cipher: the fewest bytes, at least 4, that
+// fill 8-byte blocks, all zero).
+func checkSSHDPadding(p plainPacket) error {
+	if want := sshdPadding(len(p.payload)); len(p.padding) != want {
+		return fmt.Errorf("%d bytes of padding after a %d-byte payload, sshd's rule gives %d", len(p.padding), len(p.payload), want)
+	}
+	if slices.ContainsFunc(p.padding, func(b byte) bool { return b != 0 }) {
+		return fmt.Errorf("padding %x is not zero", p.padding)
+	}
+	return nil
+}
+
+// kexinitPacket is a server's first binary packet, split up.
+type kexinitPacket struct {
+	plainPacket
+	lists   [10][]string
+	follows byte
+}
+
+// readKexinit reads one plaintext packet and parses it as KEXINIT.
+func readKexinit(r io.Reader) (kexinitPacket, error) {
+	var p kexinitPacket
+	var err error
+	if p.plainPacket, err = readPacket(r); err != nil {
+		return p, err
+	}
+	if len(p.payload) < 17 || p.payload[0] != 20 {
 		return p, errNotKexinit
 	}
-	rest := payload[17:]
+	rest := p.payload[17:]
 	for i := range p.lists {
 		if len(rest) < 4 || uint64(binary.BigEndian.Uint32(rest)) > uint64(len(rest)-4) {
 			return p, errNotKexinit
@@ -188,9 +217,23 @@ func startSSHD(t *testing.T, ip string) sshdReady {
 	return sshdReady{addr: addr, log: log}
 }
 
+// serverKex is what a server sends up to its NEWKEYS.
+type serverKex struct {
+	line    string
+	kexinit kexinitPacket
+	reply   plainPacket // SSH_MSG_KEX_ECDH_REPLY
+	newkeys plainPacket
+}
+
+// clientKexLists make both servers pick curve25519 and an Ed25519 host
+// key, so their replies have equal payload sizes.
+var clientKexLists = []string{"curve25519-sha256", "ssh-ed25519", "aes128-ctr", "aes128-ctr",
+	"hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""}
+
 // handshake connects to addr, reads the identification line, sends an
-// OpenSSH 9.2 client's and returns the server's line and first packet.
-func handshake(t *testing.T, addr string) (string, kexinitPacket) {
+// OpenSSH 9.2 client's, then a KEXINIT and a curve25519 ECDH_INIT, and
+// returns the server's plaintext packets up to its NEWKEYS.
+func handshake(t *testing.T, addr string) serverKex {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -199,18 +242,38 @@ func handshake(t *testing.T, addr string) (string, kexinitPacket) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(c)
-	line, err := br.ReadString('\n')
-	if err != nil {
+	var k serverKex
+	if k.line, err = br.ReadString('\n'); err != nil {
 		t.Fatalf("%s: identification: %v", addr, err)
 	}
 	if _, err := io.WriteString(c, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := readKexinit(br)
-	if err != nil {
+	if k.kexinit, err = readKexinit(br); err != nil {
 		t.Fatalf("%s: KEXINIT: %v", addr, err)
 	}
-	return line, p
+	priv, err := ecdh.X25519().GenerateKey(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecdhInit := binary.BigEndian.AppendUint32([]byte{30}, 32)
+	ecdhInit = append(ecdhInit, priv.PublicKey().Bytes()...)
+	out := appendSSHDPacket(appendSSHDPacket(nil, kexinitPayload(clientKexLists)), ecdhInit)
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		p   *plainPacket
+		msg byte
+	}{{&k.reply, 31}, {&k.newkeys, msgNewKeys}} {
+		if *step.p, err = readPacket(br); err != nil {
+			t.Fatalf("%s: message %d: %v", addr, step.msg, err)
+		}
+		if len(step.p.payload) == 0 || step.p.payload[0] != step.msg {
+			t.Fatalf("%s: got %x, want message %d", addr, step.p.payload, step.msg)
+		}
+	}
+	return k
 }
 
 // TestDifferentialSSHD compares the debian persona's identification,
@@ -220,11 +283,11 @@ func TestDifferentialSSHD(t *testing.T) {
 	theirs := startSSHD(t, "127.77.3.2")
 	ours := start(t, "127.77.3.1", "debian", &Persona{Password: "pw"}, "")
 
-	realLine, realKex := handshake(t, theirs.addr)
-	ourLine, ourKex := handshake(t, ours.addr)
-	if realLine != ourLine {
-		t.Errorf("identification: sshd %q, ours %q", realLine, ourLine)
+	real, our := handshake(t, theirs.addr), handshake(t, ours.addr)
+	if real.line != our.line {
+		t.Errorf("identification: sshd %q, ours %q", real.line, our.line)
 	}
+	realKex, ourKex := real.kexinit, our.kexinit
 	for i, field := range kexFields {
 		missing := missingFor(field)
 		for _, name := range missing {
@@ -241,29 +304,27 @@ func TestDifferentialSSHD(t *testing.T) {
 		t.Errorf("first_kex_packet_follows: sshd %d, ours %d", realKex.follows, ourKex.follows)
 	}
 
-	packets := []struct {
-		who     string
-		p       kexinitPacket
-		size    int
-		block   int
-		zeroPad bool
-	}{
-		{"sshd", realKex, debianDelta.sshdKexinit, debianDelta.sshdBlock, true},
-		{"ours", ourKex, debianDelta.ourKexinit, debianDelta.ourBlock, false},
+	// KEXINIT sizes differ only through the lists; every plaintext packet
+	// is padded by sshd's rule, which sshd itself must follow too.
+	for _, k := range []struct {
+		who  string
+		kex  serverKex
+		size int
+	}{{"sshd", real, debianDelta.sshdKexinit}, {"ours", our, debianDelta.ourKexinit}} {
+		t.Logf("%s: KEXINIT %d bytes, padding %x", k.who, len(k.kex.kexinit.raw), k.kex.kexinit.padding)
+		if len(k.kex.kexinit.raw) != k.size {
+			t.Errorf("%s: KEXINIT is %d bytes, README says %d", k.who, len(k.kex.kexinit.raw), k.size)
+		}
+		for name, p := range map[string]plainPacket{"KEXINIT": k.kex.kexinit.plainPacket, "KEX_ECDH_REPLY": k.kex.reply, "NEWKEYS": k.kex.newkeys} {
+			if err := checkSSHDPadding(p); err != nil {
+				t.Errorf("%s %s: %v", k.who, name, err)
+			}
+		}
 	}
-	for _, pk := range packets {
-		t.Logf("%s: KEXINIT %d bytes, padding %x", pk.who, len(pk.p.raw), pk.p.padding)
-		if len(pk.p.raw) != pk.size {
-			t.Errorf("%s: KEXINIT is %d bytes, README says %d", pk.who, len(pk.p.raw), pk.size)
-		}
-		// The smallest padding (4..block+3) that fills a block: a larger
-		// multiple would also divide but is not what the README claims.
-		if len(pk.p.raw)%pk.block != 0 || len(pk.p.padding) < 4 || len(pk.p.padding) >= pk.block+4 {
-			t.Errorf("%s: %d bytes with %d padding, not padded to %d", pk.who, len(pk.p.raw), len(pk.p.padding), pk.block)
-		}
-		if allZero := !slices.ContainsFunc(pk.p.padding, func(b byte) bool { return b != 0 }); allZero != pk.zeroPad {
-			t.Errorf("%s: padding %x, zero padding documented: %v", pk.who, pk.p.padding, pk.zeroPad)
-		}
+	t.Logf("ECDH reply: sshd %d bytes, ours %d", len(real.reply.raw), len(our.reply.raw))
+	if len(real.reply.raw) != len(our.reply.raw) || !bytes.Equal(real.newkeys.raw, our.newkeys.raw) {
+		t.Errorf("ECDH reply %d bytes and NEWKEYS %x from sshd; ours %d bytes and %x",
+			len(real.reply.raw), real.newkeys.raw, len(our.reply.raw), our.newkeys.raw)
 	}
 
 	// The README's "Behaviour matched" claims for bad identification lines:
@@ -286,6 +347,20 @@ func TestDifferentialSSHD(t *testing.T) {
 				t.Errorf("sshd %q then %s, ours %q then %s", realOut, realEnd, ourOut, ourEnd)
 			}
 		})
+	}
+}
+
+// TestDifferentialMaxStartups opens 40 unauthenticated connections to a
+// fresh Debian sshd (MaxStartups left at 10:30:100) and checks what
+// TestMaxStartups assumes of it: the refusal's text and FIN, and a number
+// of banners sshd's rule makes all but certain (outside 17..39 about once
+// in a million runs).
+func TestDifferentialMaxStartups(t *testing.T) {
+	theirs := startSSHD(t, "127.77.3.3")
+	banners, refused := burst(t, theirs.addr, "127.77.3.4", 40)
+	t.Logf("sshd: %d banners, %d refusals", len(banners), refused)
+	if len(banners) < 17 || len(banners) > 39 {
+		t.Errorf("sshd gave %d banners to 40 connections", len(banners))
 	}
 }
 

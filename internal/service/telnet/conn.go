@@ -45,7 +45,11 @@ type conn struct {
 	closed  bool   // the network side ended
 	killed  bool   // a signal ended login
 	shell   bool   // the shell reads the terminal
-	sizes   chan shell.WindowSize
+	// pwRead is busybox login reading a password, where ^C interrupts the
+	// read (interrupted) instead of killing it.
+	pwRead, interrupted bool
+	reported            bool // the negotiation event went out
+	sizes               chan shell.WindowSize
 }
 
 func newConn(s *Server, c *service.Conn) *conn {
@@ -55,6 +59,10 @@ func newConn(s *Server, c *service.Conn) *conn {
 	x.e = newEngine(tty)
 	tty.emit = x.e.ptyOutput
 	tty.flushOut = x.e.dataMark
+	if s.product == Busybox {
+		x.e.busybox, tty.xtabs = true, true
+		tty.flushOut = x.e.bbFlush
+	}
 	tty.signal = x.signal
 	x.e.onWindow = x.window
 	return x
@@ -94,6 +102,9 @@ func (x *conn) run(ctx context.Context) {
 	}()
 	x.readLoop(buf)
 	<-done
+	x.mu.Lock()
+	x.reportNegotiationOnce()
+	x.mu.Unlock()
 }
 
 // finish ends the connection and wakes everyone waiting on it.
@@ -110,6 +121,10 @@ func (x *conn) finish() {
 func (x *conn) negotiate(buf []byte) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.srv.product == Busybox {
+		x.negotiateBusybox()
+		return nil
+	}
 	loop := func(cond func() bool) error {
 		for {
 			x.flushLocked()
@@ -135,11 +150,22 @@ func (x *conn) negotiate(buf []byte) error {
 		x.e.ptyOutput([]byte("\r\nLinux " + x.srv.release + " (" + x.srv.hostname + ") (" + x.ptsName() + ")\r\n\r\n"))
 	}
 	x.flushLocked()
-	x.reportNegotiation()
+	x.reportNegotiationOnce()
 	if x.closed {
 		return errClosed
 	}
 	return nil
+}
+
+// negotiateBusybox is busybox telnetd from accept to login: its four
+// options, then the newline its child prints before it runs login (with
+// no /etc/issue.net). Nothing waits for the client.
+func (x *conn) negotiateBusybox() {
+	x.e.out = append(x.e.out, busyboxOpening...)
+	x.pty = x.srv.openPTY()
+	x.tty.open = true
+	x.tty.out([]byte("\r\n"))
+	x.flushLocked()
 }
 
 func (x *conn) ptsName() string { return "pts/" + strconv.Itoa(x.pty) }
@@ -218,6 +244,10 @@ func (x *conn) signal(v int) {
 	case x.shell && v == vINTR:
 		// bash's line editor prints ^C and a new prompt.
 		x.tty.raw = append(x.tty.raw, 3)
+	case x.pwRead && v == vINTR:
+		x.interrupted = true
+	case x.e.busybox && v == vSUSP:
+		// login leads an orphaned process group: the kernel drops ^Z.
 	case !x.shell && v != vSUSP:
 		x.killed = true
 	}
@@ -311,7 +341,11 @@ func (t termIO) Write(p []byte) (int, error) {
 
 // session runs login and, after a login the persona accepts, the shell.
 func (x *conn) session(ctx context.Context) {
-	user, err := x.login()
+	login := x.login
+	if x.srv.product == Busybox {
+		login = x.loginBusybox
+	}
+	user, err := login()
 	if err != nil {
 		return
 	}
@@ -340,9 +374,15 @@ func (x *conn) session(ctx context.Context) {
 	sess.Interact(ctx, termIO{x}, size, x.sizes)
 }
 
-// reportNegotiation records what the client said about itself: a
+// reportNegotiationOnce records what the client said about itself: a
 // fingerprint of its telnet implementation, and any try at CVE-2026-24061.
-func (x *conn) reportNegotiation() {
+// inetutils reports with the banner; busybox, which never waits for the
+// client, with the first line typed at the name prompt or at the end.
+func (x *conn) reportNegotiationOnce() {
+	if x.reported {
+		return
+	}
+	x.reported = true
 	e := x.e
 	f := map[string]string{"client_will": optionNames(e, hisWill), "client_do": optionNames(e, myWill)}
 	if e.ttypeSeen {

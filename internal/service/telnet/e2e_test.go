@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"decnet/internal/archetype"
 	"decnet/internal/event"
 	"decnet/internal/service"
 	"decnet/internal/testutil"
@@ -53,11 +54,32 @@ func (c recConn) Read(p []byte) (int, error) {
 // ships, driven by expect: a failed login, then the persona's password,
 // uname -a and a file written. It checks the events, and that the client
 // negotiated with the honeypot exactly as it did with the real telnetd
-// (testdata/golden/inetutils.txt).
+// (testdata/golden/inetutils.txt) or busybox telnetd
+// (testdata/busybox/inetutils.txt, the default on an embedded decky).
 func TestRealClient(t *testing.T) {
 	expectBin := testutil.RequireTool(t, "expect")
 	testutil.RequireTool(t, "telnet")
-	srv, ev := newTestServer(t, &Persona{Password: "s3cret"})
+	for _, tc := range []realClientCase{
+		{"inetutils", "debian", "linux", "testdata/golden/inetutils.txt", "e2e-inetutils-telnet", 2, "# ",
+			"Linux vm 6.1.0-28-amd64", "xterm"},
+		// busybox telnetd never asks for the terminal type.
+		{"busybox", "alpine", "embedded", "testdata/busybox/inetutils.txt", "e2e-busybox-inetutils-telnet", 0x10,
+			"vm:~# ", "Linux vm " + archetype.KernelOf("alpine").Release, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) { realClient(t, expectBin, tc) })
+	}
+}
+
+type realClientCase struct {
+	name, distro, family string
+	transcript           string // the real server's conversation with the client
+	seed                 string // FuzzEngine seed written with TELNET_WRITE_SEEDS
+	mode                 byte   // FuzzEngine's mode for the seed
+	prompt, uname, ttype string
+}
+
+func realClient(t *testing.T, expectBin string, tc realClientCase) {
+	srv, ev := newTestServerOn(t, &Persona{Password: "s3cret"}, tc.distro, tc.family)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,14 +107,14 @@ expect "login: "
 send "root\r"
 expect "Password: "
 send "s3cret\r"
-expect "# "
+expect "%[3]s"
 send "uname -a\r"
-expect "# "
+expect "%[3]s"
 send "echo hi > /tmp/x\r"
-expect "# "
+expect "%[3]s"
 send "exit\r"
 expect eof
-`, host, port)
+`, host, port, tc.prompt)
 	cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
 	defer ccancel()
 	cmd := exec.CommandContext(cctx, expectBin, "-c", script)
@@ -102,7 +124,7 @@ expect eof
 	if err != nil {
 		t.Fatalf("expect: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "Linux vm 6.1.0-28-amd64") || !strings.Contains(string(out), "logout") {
+	if !strings.Contains(string(out), tc.uname) {
 		t.Errorf("the session printed:\n%s", out)
 	}
 
@@ -113,7 +135,7 @@ expect eof
 	if got := fieldsOf(ev, event.TypeAuth, event.FieldSuccess); !slices.Equal(got, []string{"false", "true"}) {
 		t.Errorf("success %q", got)
 	}
-	if got := fieldsOf(ev, event.TypeAuth, "ttype"); !slices.Equal(got, []string{"xterm", "xterm"}) {
+	if got := fieldsOf(ev, event.TypeAuth, "ttype"); !slices.Equal(got, []string{tc.ttype, tc.ttype}) {
 		t.Errorf("ttype %q", got)
 	}
 	if got := fieldsOf(ev, event.TypeCommand, event.FieldCommand); !slices.Equal(got, []string{"uname -a", "echo hi > /tmp/x", "exit"}) {
@@ -133,20 +155,18 @@ expect eof
 	got := append([]byte(nil), rec.got...)
 	rec.mu.Unlock()
 	var want []byte
-	for _, s := range loadTranscript(t, "testdata/golden/inetutils.txt") {
-		if s.dir == 'C' && bytes.HasPrefix(s.data, []byte("rptest")) {
-			break
-		}
+	for _, s := range loadTranscript(t, tc.transcript) {
 		if s.dir == 'C' {
 			want = append(want, s.data...)
 		}
 	}
+	want, _, _ = bytes.Cut(want, []byte("rptest"))
 	if !bytes.HasPrefix(got, want) {
 		t.Errorf("the client negotiated differently:\n got %q\nwant %q", got[:min(len(got), len(want))], want)
 	}
 	if os.Getenv("TELNET_WRITE_SEEDS") != "" {
-		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbyte('\\x07')\nbyte('\\x02')\n", got)
-		if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzEngine", "e2e-inetutils-telnet"), []byte(seed), 0o644); err != nil {
+		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbyte('\\x07')\nbyte(%q)\n", got, tc.mode)
+		if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzEngine", tc.seed), []byte(seed), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

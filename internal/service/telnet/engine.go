@@ -135,6 +135,13 @@ type engine struct {
 
 	tty *ldisc
 
+	// busybox switches to busybox telnetd's receive path (feedBusybox)
+	// and output (no NUL after a lone CR).
+	busybox bool
+	bbState int
+	bbCmd   byte
+	bbStart int // where the output of the chunk being fed starts
+
 	// What the client told us.
 	ttype     string
 	ttypeSeen bool
@@ -468,6 +475,9 @@ func (e *engine) localstat() {
 // feed runs telnetd's receive state machine over b and returns how many
 // bytes it took: it stops early when the terminal cannot take more input.
 func (e *engine) feed(b []byte) int {
+	if e.busybox {
+		return e.feedBusybox(b)
+	}
 	for i := 0; i < len(b); i++ {
 		if e.tty.full() {
 			return i
@@ -631,7 +641,7 @@ func (e *engine) ptyOutput(b []byte) {
 		if c == cmdIAC {
 			e.out = append(e.out, c)
 		}
-		if c == '\r' && !e.myStateWill(optBinary) && (i+1 >= len(b) || b[i+1] != '\n') {
+		if c == '\r' && !e.busybox && !e.myStateWill(optBinary) && (i+1 >= len(b) || b[i+1] != '\n') {
 			e.out = append(e.out, 0)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,21 +30,31 @@ const (
 	goldenRelease = "6.18.44-fc-v669"
 )
 
-// newTestServer is a server for a throwaway decky with short delays.
+// newTestServer is a server for a throwaway Debian decky with short delays.
 func newTestServer(t testing.TB, p *Persona) (*Server, *testutil.Events) {
+	t.Helper()
+	return newTestServerOn(t, p, "debian", "linux")
+}
+
+// newTestServerOn is a server for a throwaway decky of the given distro
+// and OS family with short delays.
+func newTestServerOn(t testing.TB, p *Persona, distro, os string) (*Server, *testutil.Events) {
 	t.Helper()
 	ev := &testutil.Events{}
 	if p == nil {
 		p = &Persona{}
 	}
-	srv, err := Service{}.New(service.Config{Host: service.Host{Name: "decky-t", Hostname: goldenHost, Distro: "debian",
-		IP: "10.0.0.9", DataDir: t.TempDir()}, Persona: p, Emit: ev})
+	srv, err := Service{}.New(service.Config{Host: service.Host{Name: "decky-t", Hostname: goldenHost, Distro: distro,
+		OS: os, IP: "10.0.0.9", DataDir: t.TempDir()}, Persona: p, Emit: ev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := srv.(*Server)
 	s.release = goldenRelease
-	s.FailDelay = 300 * time.Millisecond
+	// At least 300 ms even as PAM randomises it, so that replay's 100 ms
+	// look for more output after a transcript that ends before a failure's
+	// "Login incorrect" does not catch it on a loaded machine.
+	s.FailDelay = 600 * time.Millisecond
 	return s, ev
 }
 
@@ -131,26 +142,37 @@ func replay(t *testing.T, addr string, steps []step, fix func([]byte) []byte) {
 	}
 }
 
-// TestGolden replays every recorded transcript of the real telnetd
+// TestGolden replays every recorded transcript of the real servers
 // against the honeypot: option negotiation for each kind of client,
-// banner, prompts, echo and line editing, login failures and limits.
+// banner, prompts, echo and line editing, login failures and limits, for
+// inetutils telnetd on Debian (testdata/golden) and busybox telnetd on an
+// embedded Alpine decky, its default there (testdata/busybox, recorded by
+// testdata/run_busybox.sh).
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/golden/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".txt")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			// None of the recorded logins is accepted.
-			srv, _ := newTestServer(t, &Persona{Users: []string{"rptest:Secret123"}})
-			var fix func([]byte) []byte
-			if name == "timeout" {
-				srv.LoginTimeout = 2 * time.Second
-				fix = func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("60 seconds"), []byte("2 seconds")) }
-			}
-			replay(t, servicetest.ServeTCP(t, srv, "127.0.0.1", 23), loadTranscript(t, f), fix)
-		})
+	for _, kind := range []struct {
+		dir, distro, os string
+		timeouts        []string // transcripts that end in login's timeout
+	}{
+		{"golden", "debian", "linux", []string{"timeout"}},
+		{"busybox", "alpine", "embedded", []string{"timeout", "empty"}},
+	} {
+		files, err := filepath.Glob("testdata/" + kind.dir + "/*.txt")
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no transcripts: %v", err)
+		}
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".txt")
+			t.Run(kind.dir+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				// Only busybox's "success", "shelleof" and "inetutils" log in.
+				srv, _ := newTestServerOn(t, &Persona{Users: []string{"rptest:Secret123"}}, kind.distro, kind.os)
+				var fix func([]byte) []byte
+				if slices.Contains(kind.timeouts, name) {
+					srv.LoginTimeout = 2 * time.Second
+					fix = func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("60 seconds"), []byte("2 seconds")) }
+				}
+				replay(t, servicetest.ServeTCP(t, srv, "127.0.0.1", 23), loadTranscript(t, f), fix)
+			})
+		}
 	}
 }

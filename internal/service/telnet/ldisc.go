@@ -45,6 +45,7 @@ type ldisc struct {
 	echo      bool // ECHO as telnet negotiation leaves it
 	noecho    bool // login is reading a password
 	istrip    bool
+	xtabs     bool // output tabs as spaces (busybox telnetd sets XTABS)
 	binaryOut bool
 	lnext     bool
 
@@ -78,8 +79,10 @@ func (t *ldisc) echoing() bool       { return t.echo && !t.noecho && t.icanon }
 // backs up, canonical input past the buffer is dropped as the kernel does.
 func (t *ldisc) full() bool { return !t.icanon && len(t.raw) >= ttyBuf }
 
-// isCntrl is the kernel's iscntrl: C0, DEL and C1.
-func isCntrl(c byte) bool { return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) }
+// isCntrl is the kernel's iscntrl: C0 and DEL. Its ctype table leaves
+// 0x80-0x9f unclassified, so N_TTY echoes C1 bytes as they are (busybox's
+// "binary" transcript, where no ISTRIP hides them).
+func isCntrl(c byte) bool { return c < 0x20 || c == 0x7f }
 
 // special reports whether c is the enabled special character v.
 func (t *ldisc) special(c byte, v int) bool { return c != 0 && c == t.cc[v] }
@@ -277,6 +280,11 @@ func (t *ldisc) out(b []byte) {
 			o = append(o, c)
 			if t.column > 0 {
 				t.column--
+			}
+		case c == '\t' && t.xtabs:
+			n := t.column | 7 + 1
+			for ; t.column < n; t.column++ {
+				o = append(o, ' ')
 			}
 		case c == '\t':
 			o = append(o, c)

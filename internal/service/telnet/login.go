@@ -1,11 +1,11 @@
 package telnet
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
+
+	"decnet/internal/pause"
 
 	"decnet/internal/event"
 )
@@ -76,11 +76,11 @@ func (x *conn) loginLocked(deadline time.Time) (string, error) {
 				}
 			}
 		}
-		if err := x.sleepLocked(x.failDelay(), deadline); err != nil {
+		if err := x.sleepLocked(pause.PAMFailure(x.srv.FailDelay), deadline); err != nil {
 			return "", err
 		}
 		x.printLocked("\nLogin incorrect\n")
-		if tries >= x.srv.persona.retries() {
+		if tries >= x.srv.persona.retries(Inetutils) {
 			x.printLocked("Maximum number of tries exceeded (" + strconv.Itoa(tries) + ")\n")
 			return "", errClosed
 		}
@@ -147,16 +147,4 @@ func (x *conn) authEvent(user, pw string, ok bool, method string) {
 		sev = event.Warning
 	}
 	x.srv.emit(event.TypeAuth, sev, x.fields, f)
-}
-
-// failDelay is pam_faildelay's pause as Linux-PAM randomises it: the base
-// times one plus the mean of three uniform draws less one half.
-func (x *conn) failDelay() time.Duration {
-	var b [24]byte
-	rand.Read(b[:])
-	sum := 0.0
-	for i := 0; i < 3; i++ {
-		sum += float64(binary.LittleEndian.Uint64(b[8*i:])>>11) / (1 << 53)
-	}
-	return time.Duration(float64(x.srv.FailDelay) * (1 + sum/3 - 0.5))
 }

@@ -43,7 +43,7 @@ func TestPersona(t *testing.T) {
 					t.Errorf("%s: %v, want %v", u, got[u], pws)
 				}
 			}
-			if r := p.(*Persona).retries(); r != tc.retries {
+			if r := p.(*Persona).retries(Inetutils); r != tc.retries {
 				t.Errorf("retries %d", r)
 			}
 		})

@@ -23,16 +23,17 @@ type Server struct {
 	fs       *shell.FS
 	hostname string // as the shell and hostinfo show it
 	release  string // uname -r
+	product  string // Inetutils or Busybox
 
-	// FailDelay is pam_faildelay's delay after a failed login (Debian's
-	// /etc/pam.d/login: 3 s), randomised by PAM to between half and one
-	// and a half times it.
+	// FailDelay is the delay after a failed login: pam_faildelay's
+	// (Debian's /etc/pam.d/login: 3 s), randomised by PAM to between half
+	// and one and a half times it, or busybox login's fixed 3 s.
 	FailDelay time.Duration
-	// LoginTimeout is login.defs' LOGIN_TIMEOUT: login gives up this long
-	// after it started.
+	// LoginTimeout is login.defs' LOGIN_TIMEOUT (busybox login: its
+	// LOGIN_TIMEOUT variable): login gives up this long after it started.
 	LoginTimeout time.Duration
 	// StartDelay is how long login takes to start and print its prompt
-	// after telnetd's banner.
+	// after telnetd's banner (inetutils) or its opening (busybox).
 	StartDelay time.Duration
 	// Limits bound connections.
 	Limits service.Limits
@@ -45,7 +46,8 @@ type Server struct {
 }
 
 // New builds the server for one decky: the fake filesystem and the
-// accepted logins are loaded from (or created in) cfg.Host.DataDir.
+// accepted logins are loaded from (or created in) the decky's shared
+// directory, where ssh finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
 	p, _ := cfg.Persona.(*Persona)
 	if p == nil {
@@ -64,15 +66,18 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	if hostname == "" {
 		hostname = "localhost"
 	}
-	fsys, err := shell.Open(filepath.Join(cfg.Host.DataDir, "shell"), shell.System{Hostname: hostname, Distro: cfg.Host.Distro,
+	fsys, err := shell.Open(filepath.Join(cfg.Host.Shared(), shell.DirName), shell.System{Hostname: hostname, Distro: cfg.Host.Distro,
 		IP: cfg.Host.IP, Boot: archetype.Boot(cfg.Host.Name, time.Now())})
 	if err != nil {
 		return nil, fmt.Errorf("telnet: %w", err)
 	}
 	s := &Server{cfg: cfg, persona: p, fs: fsys, hostname: hostname, release: archetype.KernelOf(cfg.Host.Distro).Release,
-		FailDelay: 3 * time.Second, LoginTimeout: 60 * time.Second, StartDelay: 40 * time.Millisecond,
-		Limits: service.DefaultLimits}
-	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.DataDir, "telnet_logins.json"), cfg.Log)
+		product: p.product(cfg.Host.OS), FailDelay: 3 * time.Second, LoginTimeout: 60 * time.Second,
+		StartDelay: 40 * time.Millisecond, Limits: service.DefaultLimits}
+	if s.product == Busybox {
+		s.StartDelay = busyboxStartDelay
+	}
+	s.accounts = accounts.Open(p.Password, p.Users, filepath.Join(cfg.Host.Shared(), accounts.FileName), cfg.Log)
 	return s, nil
 }
 
