@@ -175,7 +175,7 @@ func cmdAwk(c *call) int {
 			}
 			switch opt {
 			case "-F":
-				fs = awkUnescape(val)
+				fs, _ = escAwk.decodeAll(val)
 			case "-v":
 				assigns = append(assigns, val)
 			case "-f":
@@ -293,22 +293,6 @@ Options:
     -W usage         show this message and exit.
 `
 
-// awkUnescape decodes the escapes of a -F or -v value.
-func awkUnescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i += awkEscape(&b, s[i+1:])
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 func newAwkInterp(c *call, fl awkFlavor, prog *awkProgram, fs string) *awkInterp {
 	in := &awkInterp{c: c, fl: fl, prog: prog, vars: map[string]awkValue{}, arrays: map[string]map[string]awkValue{},
 		redirs: map[string]*strings.Builder{}, regexes: map[string]*regexp.Regexp{}, consumed: map[string]bool{},
@@ -332,7 +316,8 @@ func newAwkInterp(c *call, fl awkFlavor, prog *awkProgram, fs string) *awkInterp
 func (in *awkInterp) assign(a string) {
 	name, val, _ := strings.Cut(a, "=")
 	if validName(name) {
-		in.setVar(name, awkInput(awkUnescape(val)))
+		v, _ := escAwk.decodeAll(val)
+		in.setVar(name, awkInput(v))
 	}
 }
 

@@ -186,48 +186,13 @@ func (l *awkLexer) quoted(delim byte) (string, bool) {
 				b.WriteByte(l.src[i])
 				continue
 			}
-			n := awkEscape(&b, l.src[i:])
+			n, _ := escAwk.decode(&b, l.src[i:])
 			i += n - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return "", false
-}
-
-// awkEscape decodes the escape after a backslash at the start of s into b
-// and returns how many bytes it used.
-func awkEscape(b *strings.Builder, s string) int {
-	switch c := s[0]; c {
-	case 'n':
-		b.WriteByte('\n')
-	case 't':
-		b.WriteByte('\t')
-	case 'r':
-		b.WriteByte('\r')
-	case '\\', '"', '/':
-		b.WriteByte(c)
-	case 'a':
-		b.WriteByte(7)
-	case 'b':
-		b.WriteByte(8)
-	case 'f':
-		b.WriteByte(12)
-	case 'v':
-		b.WriteByte(11)
-	case '0', '1', '2', '3', '4', '5', '6', '7':
-		n, v := 0, 0
-		for n < 3 && n < len(s) && s[n] >= '0' && s[n] <= '7' {
-			v = v*8 + int(s[n]-'0')
-			n++
-		}
-		b.WriteByte(byte(v))
-		return n
-	default:
-		b.WriteByte('\\')
-		b.WriteByte(c)
-	}
-	return 1
 }
 
 // awkNumPrefix is the length of the decimal number at the start of s, as

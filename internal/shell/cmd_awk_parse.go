@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -725,35 +726,26 @@ func (p *awkParser) concat(noGT bool) (*awkNode, error) {
 }
 
 func (p *awkParser) additive() (*awkNode, error) {
-	left, err := p.multiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for p.isPunct("+") || p.isPunct("-") {
-		op := p.tok.text
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.multiplicative()
-		if err != nil {
-			return nil, err
-		}
-		left = &awkNode{op: op, args: []*awkNode{left, right}}
-	}
-	return left, nil
+	return p.leftAssoc(p.multiplicative, "+", "-")
 }
 
 func (p *awkParser) multiplicative() (*awkNode, error) {
-	left, err := p.unary()
+	return p.leftAssoc(p.unary, "*", "/", "%")
+}
+
+// leftAssoc parses operands of next joined by the left-associative
+// operators ops.
+func (p *awkParser) leftAssoc(next func() (*awkNode, error), ops ...string) (*awkNode, error) {
+	left, err := next()
 	if err != nil {
 		return nil, err
 	}
-	for p.isPunct("*") || p.isPunct("/") || p.isPunct("%") {
+	for slices.ContainsFunc(ops, p.isPunct) {
 		op := p.tok.text
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
-		right, err := p.unary()
+		right, err := next()
 		if err != nil {
 			return nil, err
 		}

@@ -660,6 +660,15 @@ func (in *awkInterp) arith(op string, x, y float64) (float64, error) {
 	return 0, nil
 }
 
+// evalPair evaluates a binary operator's two operands, left first.
+func (in *awkInterp) evalPair(n *awkNode) (a, b awkValue, err error) {
+	if a, err = in.eval(n.args[0]); err != nil {
+		return
+	}
+	b, err = in.eval(n.args[1])
+	return
+}
+
 func (in *awkInterp) eval(n *awkNode) (awkValue, error) {
 	if err := in.tick(); err != nil {
 		return awkValue{}, err
@@ -734,11 +743,7 @@ func (in *awkInterp) eval(n *awkNode) (awkValue, error) {
 		str := in.toStr(a)
 		return in.boolVal(re.MatchString(str) == (n.op == "~")), in.charge(len(str))
 	case "<", "<=", "!=", "==", ">", ">=":
-		a, err := in.eval(n.args[0])
-		if err != nil {
-			return awkValue{}, err
-		}
-		b, err := in.eval(n.args[1])
+		a, b, err := in.evalPair(n)
 		if err != nil {
 			return awkValue{}, err
 		}
@@ -760,11 +765,7 @@ func (in *awkInterp) eval(n *awkNode) (awkValue, error) {
 		}
 		return in.boolVal(r), nil
 	case "concat":
-		a, err := in.eval(n.args[0])
-		if err != nil {
-			return awkValue{}, err
-		}
-		b, err := in.eval(n.args[1])
+		a, b, err := in.evalPair(n)
 		if err != nil {
 			return awkValue{}, err
 		}
@@ -775,11 +776,7 @@ func (in *awkInterp) eval(n *awkNode) (awkValue, error) {
 		}
 		return awkStr(s + t), in.charge(len(s) + len(t))
 	case "+", "-", "*", "/", "%", "^":
-		a, err := in.eval(n.args[0])
-		if err != nil {
-			return awkValue{}, err
-		}
-		b, err := in.eval(n.args[1])
+		a, b, err := in.evalPair(n)
 		if err != nil {
 			return awkValue{}, err
 		}

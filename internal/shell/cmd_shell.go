@@ -103,7 +103,7 @@ func bEcho(c *call) int {
 	out := strings.Join(args, " ")
 	if escapes {
 		var stop bool
-		out, stop = unescapeEcho(out)
+		out, stop = escEcho.decodeAll(out)
 		if stop {
 			newline = false
 		}
@@ -113,64 +113,6 @@ func bEcho(c *call) int {
 	}
 	io.WriteString(c.out, out)
 	return 0
-}
-
-// unescapeEcho interprets echo -e escapes; \c stops output.
-func unescapeEcho(s string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 >= len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case 'a':
-			b.WriteByte(7)
-		case 'b':
-			b.WriteByte(8)
-		case 'e', 'E':
-			b.WriteByte(27)
-		case 'f':
-			b.WriteByte(12)
-		case 'v':
-			b.WriteByte(11)
-		case '\\':
-			b.WriteByte('\\')
-		case 'c':
-			return b.String(), true
-		case 'x':
-			j := i + 1
-			for j < len(s) && j < i+3 && isHex(s[j]) {
-				j++
-			}
-			if j == i+1 {
-				b.WriteString(`\x`)
-				continue
-			}
-			v, _ := strconv.ParseUint(s[i+1:j], 16, 8)
-			b.WriteByte(byte(v))
-			i = j - 1
-		case '0':
-			j := i + 1
-			for j < len(s) && j < i+4 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			v, _ := strconv.ParseUint("0"+s[i+1:j], 8, 16)
-			b.WriteByte(byte(v))
-			i = j - 1
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String(), false
 }
 
 func isHex(c byte) bool {

@@ -457,8 +457,10 @@ func trSet(s string) []byte {
 		}
 		ch := s[i]
 		if ch == '\\' && i+1 < len(s) {
+			// tr takes an unknown escape's character as it is: the
+			// last byte written is the one.
 			var b strings.Builder
-			n := awkEscape(&b, s[i+1:])
+			n, _ := escTr.decode(&b, s[i+1:])
 			i += n
 			v := b.String()
 			ch = v[len(v)-1]
@@ -699,7 +701,7 @@ func printfOnce(out *bytes.Buffer, format string, args *[]string, bad func(strin
 	for i := 0; i < len(format); i++ {
 		ch := format[i]
 		if ch == '\\' && i+1 < len(format) {
-			n, st := printfEscape(out, format[i+1:], false)
+			n, st := escFormat.decode(out, format[i+1:])
 			if st {
 				return used, true
 			}
@@ -738,7 +740,7 @@ func printfOnce(out *bytes.Buffer, format string, args *[]string, bad func(strin
 			var b bytes.Buffer
 			for k := 0; k < len(a); k++ {
 				if a[k] == '\\' && k+1 < len(a) {
-					n, st := printfEscape(&b, a[k+1:], true)
+					n, st := escArg.decode(&b, a[k+1:])
 					if st {
 						out.Write(b.Bytes())
 						return used, true
@@ -804,61 +806,4 @@ func printfInt(a string, bad func(string)) int64 {
 		return int64(v)
 	}
 	return n
-}
-
-// printfEscape writes the escape after a backslash at the start of s and
-// returns the bytes used; %b takes \0NNN octal, the format \NNN.
-func printfEscape(out *bytes.Buffer, s string, inArg bool) (int, bool) {
-	switch c := s[0]; c {
-	case 'a':
-		out.WriteByte(7)
-	case 'b':
-		out.WriteByte(8)
-	case 'c':
-		return 1, true
-	case 'e', 'E':
-		out.WriteByte(27)
-	case 'f':
-		out.WriteByte(12)
-	case 'n':
-		out.WriteByte('\n')
-	case 'r':
-		out.WriteByte('\r')
-	case 't':
-		out.WriteByte('\t')
-	case 'v':
-		out.WriteByte(11)
-	case '\\':
-		out.WriteByte('\\')
-	case '"', '\'':
-		out.WriteByte(c)
-	case 'x':
-		j := 1
-		for j < len(s) && j < 3 && isHex(s[j]) {
-			j++
-		}
-		if j == 1 {
-			out.WriteString(`\x`)
-			return 1, false
-		}
-		v, _ := strconv.ParseUint(s[1:j], 16, 8)
-		out.WriteByte(byte(v))
-		return j, false
-	case '0', '1', '2', '3', '4', '5', '6', '7':
-		start, limit := 0, 3
-		if inArg && c == '0' {
-			start, limit = 1, 4
-		}
-		j := start
-		for j < len(s) && j < limit && s[j] >= '0' && s[j] <= '7' {
-			j++
-		}
-		v, _ := strconv.ParseUint("0"+s[start:j], 8, 16)
-		out.WriteByte(byte(v))
-		return j, false
-	default:
-		out.WriteByte('\\')
-		out.WriteByte(c)
-	}
-	return 1, false
 }

@@ -135,7 +135,11 @@ func TestTextCommands(t *testing.T) {
 			"3.14 1.234500e+03\n", 0},
 		{"debian", "root", "printf \"%d %d\\n\" 0x10 \"'A\"",
 			"16 65\n", 0},
+		// bash's printf prints a \c in its format as it is (coreutils'
+		// stops there); %b's \c stops.
 		{"debian", "root", "printf 'a\\cb'",
+			"a\\cb", 0},
+		{"debian", "root", "printf '%b|' 'a\\cb'",
 			"a", 0},
 	})
 }
