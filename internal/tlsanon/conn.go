@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+
+	"decnet/internal/tlsrecord"
 )
 
 // Handshake message types.
@@ -68,7 +70,8 @@ type Conn struct {
 	// record headers.
 	version uint16
 	suite   *suite
-	in, out *protection // nil: records in clear
+	in, out *tlsrecord.Protection // nil: records in clear
+	out13   *sealer13             // the close_notify to a client refused TLS 1.3
 	state   State
 	// limit is the largest plaintext per record (record_size_limit).
 	limit int
@@ -137,9 +140,9 @@ func (c *Conn) Handshake() error {
 	if err != nil {
 		return err
 	}
-	flight := record(recordHandshake, version, c.message(msgServerHello, serverHello(ch, s, version, serverRandom, sessionID)))
-	flight = append(flight, record(recordHandshake, version, c.message(msgServerKeyExchange, params))...)
-	flight = append(flight, record(recordHandshake, version, c.message(msgServerHelloDone, nil))...)
+	flight := tlsrecord.Record(recordHandshake, version, c.message(msgServerHello, serverHello(ch, s, version, serverRandom, sessionID)))
+	flight = append(flight, tlsrecord.Record(recordHandshake, version, c.message(msgServerKeyExchange, params))...)
+	flight = append(flight, tlsrecord.Record(recordHandshake, version, c.message(msgServerHelloDone, nil))...)
 	if _, err := c.transport.Write(flight); err != nil {
 		return err
 	}
@@ -172,7 +175,7 @@ func (c *Conn) Handshake() error {
 		return errors.New("tlsanon: wrong client Finished")
 	}
 	finished := c.message(msgFinished, c.prf(master, "server finished", c.transcriptHash(), 12))
-	c.pending = record(recordChangeCipherSpec, version, []byte{1})
+	c.pending = tlsrecord.Record(recordChangeCipherSpec, version, []byte{1})
 	c.out = serverKeys
 	sealed, err := c.seal(recordHandshake, finished)
 	if err != nil {
@@ -264,22 +267,13 @@ func (c *Conn) keyExchange(s *suite, group uint16) (func([]byte) ([]byte, error)
 }
 
 // keys derives both directions' protection from the master secret.
-func (c *Conn) keys(master, clientRandom, serverRandom []byte, etm bool) (client, server *protection, err error) {
-	s := c.suite
-	macLen, ivLen := 20, 16
-	if s.gcm {
-		macLen, ivLen = 0, 4
-	}
-	n := 2 * (macLen + s.keyLen + ivLen)
-	kb := c.prf(master, "key expansion", append(append([]byte{}, serverRandom...), clientRandom...), n)
-	take := func(l int) []byte { v := kb[:l]; kb = kb[l:]; return v }
-	cMAC, sMAC := take(macLen), take(macLen)
-	cKey, sKey := take(s.keyLen), take(s.keyLen)
-	cIV, sIV := take(ivLen), take(ivLen)
-	if client, err = newProtection(s, c.version, cMAC, cKey, cIV, etm); err != nil {
+func (c *Conn) keys(master, clientRandom, serverRandom []byte, etm bool) (client, server *tlsrecord.Protection, err error) {
+	rs := c.suite.recordSuite()
+	ck, sk := rs.KeyBlock(c.version, master, clientRandom, serverRandom)
+	if client, err = rs.Protect(c.version, ck, etm); err != nil {
 		return nil, nil, err
 	}
-	if server, err = newProtection(s, c.version, sMAC, sKey, sIV, etm); err != nil {
+	if server, err = rs.Protect(c.version, sk, etm); err != nil {
 		return nil, nil, err
 	}
 	return client, server, nil
@@ -308,18 +302,18 @@ func (c *Conn) transcriptHash() []byte {
 
 // prf is the negotiated version's PRF.
 func (c *Conn) prf(secret []byte, label string, seed []byte, n int) []byte {
-	if c.version < versionTLS12 {
-		return prf10(secret, label, seed, n)
-	}
-	return prf(c.suite.hash(), secret, label, seed, n)
+	return tlsrecord.PRF(c.version, c.suite.hash(), secret, label, seed, n)
 }
 
 // seal frames data as a record under the server's current protection.
 func (c *Conn) seal(typ byte, data []byte) ([]byte, error) {
-	if c.out == nil {
-		return record(typ, c.version, data), nil
+	switch {
+	case c.out13 != nil:
+		return c.out13.seal(typ, data), nil
+	case c.out == nil:
+		return tlsrecord.Record(typ, c.version, data), nil
 	}
-	return c.out.sealRecord(c.rand, typ, data)
+	return c.out.Seal(c.rand, typ, data)
 }
 
 // readRecord reads and opens the next record.
@@ -334,7 +328,7 @@ func (c *Conn) readRecord() (byte, []byte, error) {
 		}
 		return typ, payload, nil
 	}
-	plain, err := c.in.open(typ, payload)
+	plain, err := c.in.Open(typ, payload)
 	if err == nil && len(plain) > maxPlaintext {
 		err = fmt.Errorf("tlsanon: record of %d bytes", len(plain))
 	}
@@ -430,7 +424,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write sends p as application data, in records of at most the client's
 // record_size_limit.
 func (c *Conn) Write(p []byte) (int, error) {
-	if c.out == nil || c.out.tls13 || c.closed {
+	if c.out == nil || c.closed {
 		return 0, errors.New("tlsanon: write outside the connection")
 	}
 	out := c.pending

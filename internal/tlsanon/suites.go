@@ -2,14 +2,14 @@ package tlsanon
 
 import (
 	"crypto/ecdh"
-	"crypto/hmac"
-	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
 	"math/big"
 	"strconv"
+
+	"decnet/internal/tlsrecord"
 )
 
 // suite is an anonymous cipher suite the server carries out.
@@ -114,39 +114,13 @@ func chooseGroup(ch *clientHello, dh bool) (uint16, bool) {
 	return 0, false
 }
 
-// prf is TLS 1.2's PRF (RFC 5246 §5) with hash h.
-func prf(h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
-	return pHash(h, secret, append([]byte(label), seed...), n)
-}
-
-// prf10 is the PRF of TLS 1.0 and 1.1 (RFC 4346 §5): P_MD5 on the
-// secret's first half XORed with P_SHA1 on its second.
-func prf10(secret []byte, label string, seed []byte, n int) []byte {
-	ls := append([]byte(label), seed...)
-	half := (len(secret) + 1) / 2
-	out := pHash(md5.New, secret[:half], ls, n)
-	for i, b := range pHash(sha1.New, secret[len(secret)-half:], ls, n) {
-		out[i] ^= b
+// recordSuite is what the record layer needs of the suite.
+func (s *suite) recordSuite() tlsrecord.Suite {
+	r := tlsrecord.Suite{KeyLen: s.keyLen, PRF: s.hash()}
+	if !s.gcm {
+		r.MAC = sha1.New
 	}
-	return out
-}
-
-// pHash is P_hash (RFC 5246 §5).
-func pHash(h func() hash.Hash, secret, ls []byte, n int) []byte {
-	mac := hmac.New(h, secret)
-	mac.Write(ls)
-	a := mac.Sum(nil)
-	var out []byte
-	for len(out) < n {
-		mac.Reset()
-		mac.Write(a)
-		mac.Write(ls)
-		out = mac.Sum(out)
-		mac.Reset()
-		mac.Write(a)
-		a = mac.Sum(nil)
-	}
-	return out[:n]
+	return r
 }
 
 // hash is the suite's PRF and transcript hash.

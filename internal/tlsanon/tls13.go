@@ -12,6 +12,8 @@ import (
 	"io"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"decnet/internal/tlsrecord"
 )
 
 // tls13Suite is a TLS 1.3 suite of GnuTLS's NORMAL that the server can
@@ -133,13 +135,13 @@ func (c *Conn) refuseTLS13(ch *clientHello, clientHello []byte) error {
 	if err != nil {
 		return fmt.Errorf("tlsanon: %w", err)
 	}
-	out := record(recordHandshake, versionTLS12, serverHello)
+	out := tlsrecord.Record(recordHandshake, versionTLS12, serverHello)
 	if len(ch.sessionID) > 0 {
-		out = append(out, record(recordChangeCipherSpec, versionTLS12, []byte{1})...)
+		out = append(out, tlsrecord.Record(recordChangeCipherSpec, versionTLS12, []byte{1})...)
 	}
 	// GnuTLS's flight leaves with the close_notify, in one segment.
 	c.pending = out
-	c.out = &protection{aead: aead, fixed: iv, tls13: true}
+	c.out13 = &sealer13{aead: aead, iv: iv}
 	return ErrTLS13
 }
 
@@ -151,4 +153,25 @@ func expandLabel(h func() hash.Hash, secret []byte, label string, context []byte
 	info = append(info, byte(len(context)))
 	info = append(info, context...)
 	return hkdf.Expand(h, secret, string(info), n)
+}
+
+// sealer13 is TLS 1.3's record protection (RFC 8446 §5.2), which only
+// seals: the server's one record under it is the close_notify.
+type sealer13 struct {
+	aead cipher.AEAD
+	iv   []byte // of 12 bytes
+	seq  uint64
+}
+
+// seal frames data as a record of inner type typ.
+func (s *sealer13) seal(typ byte, data []byte) []byte {
+	inner := append(append([]byte{}, data...), typ)
+	nonce := append([]byte{}, s.iv...)
+	for i := range 8 {
+		nonce[len(nonce)-1-i] ^= byte(s.seq >> (8 * i))
+	}
+	s.seq++
+	n := len(inner) + s.aead.Overhead()
+	ad := []byte{recordApplicationData, 3, 3, byte(n >> 8), byte(n)}
+	return tlsrecord.Record(recordApplicationData, versionTLS12, s.aead.Seal(nil, nonce, inner, ad))
 }

@@ -3,9 +3,6 @@ package rdp
 import (
 	"bytes"
 	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -14,11 +11,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"hash"
-	"io"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
+
+	"decnet/internal/tlsrecord"
 )
 
 // Windows ends a CredSSP logon that failed for a client older than
@@ -27,8 +25,9 @@ import (
 // Denied". crypto/tls cannot send an alert of our choosing, so the
 // session records what it needs to seal one itself: the master secret
 // (through the key log), the server random and the number of records the
-// server has sent (from the bytes it writes). TLS 1.0 to 1.2 with AES
-// suites are covered; anything else ends the connection without an alert.
+// server has sent (from the bytes it writes), and seals it with
+// internal/tlsrecord. TLS 1.0 to 1.2 with AES suites are covered;
+// anything else ends the connection without an alert.
 
 const (
 	recordTypeCCS        = 20
@@ -105,25 +104,19 @@ func (t *recordTap) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// suiteKeys describes a cipher suite's record protection.
-type suiteKeys struct {
-	gcm    bool
-	keyLen int
-	mac    func() hash.Hash // CBC's HMAC hash
-	prf    func() hash.Hash // TLS 1.2 PRF hash
-}
-
-var alertSuites = map[uint16]suiteKeys{
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: {gcm: true, keyLen: 32, prf: sha512.New384},
-	tls.TLS_RSA_WITH_AES_256_GCM_SHA384:       {gcm: true, keyLen: 32, prf: sha512.New384},
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: {gcm: true, keyLen: 16, prf: sha256.New},
-	tls.TLS_RSA_WITH_AES_128_GCM_SHA256:       {gcm: true, keyLen: 16, prf: sha256.New},
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: {keyLen: 16, mac: sha256.New, prf: sha256.New},
-	tls.TLS_RSA_WITH_AES_128_CBC_SHA256:       {keyLen: 16, mac: sha256.New, prf: sha256.New},
-	tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:    {keyLen: 32, mac: sha1.New, prf: sha256.New},
-	tls.TLS_RSA_WITH_AES_256_CBC_SHA:          {keyLen: 32, mac: sha1.New, prf: sha256.New},
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA:    {keyLen: 16, mac: sha1.New, prf: sha256.New},
-	tls.TLS_RSA_WITH_AES_128_CBC_SHA:          {keyLen: 16, mac: sha1.New, prf: sha256.New},
+// alertSuites are the AES suites of the Windows persona, for which the
+// alert is sealed.
+var alertSuites = map[uint16]tlsrecord.Suite{
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: {KeyLen: 32, PRF: sha512.New384},
+	tls.TLS_RSA_WITH_AES_256_GCM_SHA384:       {KeyLen: 32, PRF: sha512.New384},
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: {KeyLen: 16, PRF: sha256.New},
+	tls.TLS_RSA_WITH_AES_128_GCM_SHA256:       {KeyLen: 16, PRF: sha256.New},
+	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: {KeyLen: 16, MAC: sha256.New, PRF: sha256.New},
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA256:       {KeyLen: 16, MAC: sha256.New, PRF: sha256.New},
+	tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:    {KeyLen: 32, MAC: sha1.New, PRF: sha256.New},
+	tls.TLS_RSA_WITH_AES_256_CBC_SHA:          {KeyLen: 32, MAC: sha1.New, PRF: sha256.New},
+	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA:    {KeyLen: 16, MAC: sha1.New, PRF: sha256.New},
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA:          {KeyLen: 16, MAC: sha1.New, PRF: sha256.New},
 }
 
 var errNoAlert = errors.New("rdp: cannot seal a TLS alert for this connection")
@@ -133,7 +126,7 @@ var errNoAlert = errors.New("rdp: cannot seal a TLS alert for this connection")
 func (t *recordTap) accessDenied(st tls.ConnectionState) ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	sk, ok := alertSuites[st.CipherSuite]
+	suite, ok := alertSuites[st.CipherSuite]
 	if !ok || st.Version > tls.VersionTLS12 || !t.ccsSeen || t.left != 0 || len(t.hdr) != 0 ||
 		len(t.hello) < serverHelloRandom+randomLen || t.hello[0] != handshakeServerHello {
 		return nil, errNoAlert
@@ -142,55 +135,16 @@ func (t *recordTap) accessDenied(st tls.ConnectionState) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	serverRandom := t.hello[serverHelloRandom:]
-	macLen := 0
-	ivLen := aes.BlockSize
-	if sk.gcm {
-		ivLen = 4
-	} else {
-		macLen = sk.mac().Size()
+	_, keys := suite.KeyBlock(st.Version, master, clientRandom, t.hello[serverHelloRandom:])
+	if suite.MAC != nil {
+		keys.IV = t.tail // TLS 1.0 chains the CBC IV; later versions send their own
 	}
-	seed := append(append([]byte(nil), serverRandom...), clientRandom...)
-	kb := prf(st.Version, sk.prf, master, "key expansion", seed, 2*macLen+2*sk.keyLen+2*ivLen)
-	macKey := kb[macLen : 2*macLen]
-	key := kb[2*macLen+sk.keyLen : 2*macLen+2*sk.keyLen]
-	iv := kb[2*macLen+2*sk.keyLen+ivLen:]
-
-	block, _ := aes.NewCipher(key) // the key is 16 or 32 bytes
-	seq := binary.BigEndian.AppendUint64(nil, t.sent)
-	plain := []byte{alertFatal, alertAccessDenied}
-	hdr := []byte{recordTypeAlert, byte(st.Version >> 8), byte(st.Version), 0, 0}
-	var body []byte
-	if sk.gcm {
-		aead, _ := cipher.NewGCM(block)
-		nonce := append(append([]byte(nil), iv...), seq...)
-		aad := append(append(append([]byte(nil), seq...), hdr[:3]...), 0, byte(len(plain)))
-		body = aead.Seal(append([]byte(nil), seq...), nonce, plain, aad)
-	} else {
-		mac := hmac.New(sk.mac, macKey)
-		mac.Write(seq)
-		mac.Write(hdr[:3])
-		mac.Write([]byte{0, byte(len(plain))})
-		mac.Write(plain)
-		data := mac.Sum(plain)
-		pad := aes.BlockSize - len(data)%aes.BlockSize
-		data = append(data, bytes.Repeat([]byte{byte(pad - 1)}, pad)...)
-		cbcIV := t.tail
-		if st.Version >= tls.VersionTLS11 {
-			cbcIV = make([]byte, aes.BlockSize)
-			if _, err := io.ReadFull(rand.Reader, cbcIV); err != nil {
-				return nil, err
-			}
-			body = append(body, cbcIV...)
-		} else if len(cbcIV) != aes.BlockSize {
-			return nil, errNoAlert
-		}
-		enc := make([]byte, len(data))
-		cipher.NewCBCEncrypter(block, cbcIV).CryptBlocks(enc, data)
-		body = append(body, enc...)
+	p, err := suite.Protect(st.Version, keys, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoAlert, err)
 	}
-	binary.BigEndian.PutUint16(hdr[3:], uint16(len(body)))
-	return append(hdr, body...), nil
+	p.SetSequence(t.sent)
+	return p.Seal(rand.Reader, recordTypeAlert, []byte{alertFatal, alertAccessDenied})
 }
 
 // parseKeyLog reads the NSS key log line crypto/tls writes for TLS 1.2.
@@ -206,36 +160,4 @@ func parseKeyLog(s string) (clientRandom, master []byte, err error) {
 		return nil, nil, errNoAlert
 	}
 	return clientRandom, master, nil
-}
-
-// prf is the TLS PRF: P_hash of TLS 1.2, or TLS 1.0 and 1.1's P_MD5 xor
-// P_SHA1 over the halves of the secret (RFC 5246 5, RFC 2246 5).
-func prf(version uint16, h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
-	labelSeed := append([]byte(label), seed...)
-	if version >= tls.VersionTLS12 {
-		return pHash(h, secret, labelSeed, n)
-	}
-	half := (len(secret) + 1) / 2
-	out := pHash(md5.New, secret[:half], labelSeed, n)
-	for i, b := range pHash(sha1.New, secret[len(secret)-half:], labelSeed, n) {
-		out[i] ^= b
-	}
-	return out
-}
-
-func pHash(h func() hash.Hash, secret, seed []byte, n int) []byte {
-	out := make([]byte, 0, n+64)
-	mac := hmac.New(h, secret)
-	mac.Write(seed)
-	a := mac.Sum(nil)
-	for len(out) < n {
-		mac.Reset()
-		mac.Write(a)
-		mac.Write(seed)
-		out = mac.Sum(out)
-		mac.Reset()
-		mac.Write(a)
-		a = mac.Sum(nil)
-	}
-	return out[:n]
 }
