@@ -111,7 +111,7 @@ func TestImpacketClient(t *testing.T) {
 				t.Errorf("impacket reads our mechanisms as %q", hello.Mechs)
 			}
 			t.Logf("impacket NegTokenInit: %s", hello.Negotiate)
-			negToken, err := UnwrapSPNEGO(mustHex(t, hello.Negotiate))
+			negToken, err := UnwrapSPNEGO(testutil.Hex(hello.Negotiate))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,12 +141,12 @@ func TestImpacketClient(t *testing.T) {
 			if Flags(read.Flags) != ch.Flags || read.TargetName != "CORP" || fmt.Sprint(read.Names) != fmt.Sprint(wantNames) {
 				t.Errorf("impacket reads flags %v, target %q, names %v", Flags(read.Flags), read.TargetName, read.Names)
 			}
-			if ts := mustHex(t, read.Timestamp); len(ts) != 8 || binary.LittleEndian.Uint64(ts) != filetime(now) {
+			if ts := testutil.Hex(read.Timestamp); len(ts) != 8 || binary.LittleEndian.Uint64(ts) != filetime(now) {
 				t.Errorf("impacket reads timestamp %s", read.Timestamp)
 			}
 
 			t.Logf("impacket NegTokenResp: %s", read.Authenticate)
-			authToken, err := UnwrapSPNEGO(mustHex(t, read.Authenticate))
+			authToken, err := UnwrapSPNEGO(testutil.Hex(read.Authenticate))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"decnet/internal/testutil"
 )
 
 // readHex loads a testdata file of hex bytes; lines starting with # are comments.
@@ -31,15 +33,6 @@ func readHex(t testing.TB, name string) []byte {
 	b, err := hex.DecodeString(h.String())
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return b
 }
@@ -141,7 +134,7 @@ func hashcatV1Cracks(t testing.TB, line, password string) bool {
 	if len(f) != 6 || f[1] != "" || (len(f[3]) != 0 && len(f[3]) != 48) || len(f[4]) != 48 || len(f[5]) != 16 {
 		t.Fatalf("not a 5500 line: %q", line)
 	}
-	lm, nt, chal := mustHex(t, f[3]), mustHex(t, f[4]), mustHex(t, f[5])
+	lm, nt, chal := testutil.Hex(f[3]), testutil.Hex(f[4]), testutil.Hex(f[5])
 	if len(lm) == 24 && bytes.Equal(lm[8:], make([]byte, 16)) {
 		sum := md5.Sum(append(chal, lm[:8]...))
 		chal = sum[:8]
@@ -185,7 +178,7 @@ func TestSpecNTLMv1(t *testing.T) {
 		{"4.2.3 NTLMv1 with ESS", "aaaaaaaaaaaaaaaa00000000000000000000000000000000", "7537f803ae367128ca458204bde7caf81e97ed2683267232"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := Authenticate{User: "User", Domain: "Domain", LMResponse: mustHex(t, tc.lm), NTResponse: mustHex(t, tc.nt)}
+			a := Authenticate{User: "User", Domain: "Domain", LMResponse: testutil.Hex(tc.lm), NTResponse: testutil.Hex(tc.nt)}
 			line, format, err := a.Hashcat(specChallenge)
 			if err != nil {
 				t.Fatal(err)

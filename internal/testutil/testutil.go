@@ -2,8 +2,10 @@
 package testutil
 
 import (
+	"encoding/hex"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -53,4 +55,14 @@ func RequireImpacket(t testing.TB) string {
 		Skip(t, "python3-impacket is not installed (see .ci/run)")
 	}
 	return py
+}
+
+// Hex decodes hex written with spaces and line breaks, as protocol test
+// vectors are laid out; it panics on anything else, a broken test.
+func Hex(s string) []byte {
+	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

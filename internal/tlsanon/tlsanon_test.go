@@ -2,25 +2,16 @@ package tlsanon
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"io"
-	"strings"
 	"testing"
-)
 
-// h decodes hex written with spaces and line breaks.
-func h(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+	"decnet/internal/testutil"
+)
 
 // viewerHello is TigerVNC 1.12's viewer's ClientHello record (GnuTLS
 // 3.7.9, anonymous credentials only), captured on Debian 12.
-var viewerHello = h(`16030100c5010000c10303064406221b5fa4789b35f80788e8e4bbb25287da4f529ff298713aa678ff01c9202b54dbb11437
+var viewerHello = testutil.Hex(`16030100c5010000c10303064406221b5fa4789b35f80788e8e4bbb25287da4f529ff298713aa678ff01c9202b54dbb11437
 340e0a317b3b63c711204006f94f2aeccc233b131c4df6e5fb3900141302130313011304c019c01800a7003a00a600340100
 0064000a00160014001700180019001d001e01000101010201030104000b00020100000d0022002004010809080404030807
 0501080a0805050308080601080b0806060302010203001600000017000000230000ff01000100002d0003020100001c0002
@@ -63,16 +54,16 @@ func TestFirstFlightGolden(t *testing.T) {
 		sid = append(sid, byte(32+i))
 	}
 	copy(random[24:], "DOWNGRD\x01")
-	want := append(h("16 0303 0065 02 000061 0303"), random...)
+	want := append(testutil.Hex("16 0303 0065 02 000061 0303"), random...)
 	want = append(want, 0x20)
 	want = append(want, sid...)
-	want = append(want, h("c019 00 0019 000b 0002 0100 0016 0000 0017 0000 ff01 0001 00 001c 0002 4000")...)
-	want = append(want, h("16 0303 0049 0c 000045 03 0017 41 04")...)
+	want = append(want, testutil.Hex("c019 00 0019 000b 0002 0100 0016 0000 0017 0000 ff01 0001 00 001c 0002 4000")...)
+	want = append(want, testutil.Hex("16 0303 0049 0c 000045 03 0017 41 04")...)
 	got := out.Bytes()
 	if !bytes.HasPrefix(got, want) {
 		t.Fatalf("first flight\n%x\nwant prefix\n%x", got, want)
 	}
-	if tail := got[len(want)+64:]; !bytes.Equal(tail, h("16 0303 0004 0e 000000")) {
+	if tail := got[len(want)+64:]; !bytes.Equal(tail, testutil.Hex("16 0303 0004 0e 000000")) {
 		t.Errorf("after the key: %x, want ServerHelloDone", tail)
 	}
 	if st := c.State(); st != (State{"TLS1.2", "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", "secp256r1"}) {
@@ -82,14 +73,14 @@ func TestFirstFlightGolden(t *testing.T) {
 
 // hello builds a ClientHello body from hex parts.
 func hello(suites, exts string) []byte {
-	b := append(h("0303"), make([]byte, 32)...)
+	b := append(testutil.Hex("0303"), make([]byte, 32)...)
 	b = append(b, 0)
-	s := h(suites)
+	s := testutil.Hex(suites)
 	b = append(b, byte(len(s)>>8), byte(len(s)))
 	b = append(b, s...)
 	b = append(b, 1, 0)
 	if exts != "-" {
-		e := h(exts)
+		e := testutil.Hex(exts)
 		b = append(b, byte(len(e)>>8), byte(len(e)))
 		b = append(b, e...)
 	}
@@ -126,7 +117,7 @@ func TestParseClientHello(t *testing.T) {
 		{"renegotiating", hello("c019", "ff01 0002 01 00"), false},
 		{"record limit below 64", hello("c019", "001c 0002 003f"), false},
 		{"key share overruns", hello("c019", "0033 0006 0004 0017 0005"), false},
-		{"long session ID", append(append(h("0303"), make([]byte, 32)...), 33), false},
+		{"long session ID", append(append(testutil.Hex("0303"), make([]byte, 32)...), 33), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseClientHello(tc.body)
@@ -189,7 +180,7 @@ func TestVersion12(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := hello("c019", tc.exts)
-			copy(body, h(tc.legacy))
+			copy(body, testutil.Hex(tc.legacy))
 			ch, err := parseClientHello(body)
 			if err != nil {
 				t.Fatal(err)

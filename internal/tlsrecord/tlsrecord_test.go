@@ -6,21 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"hash"
-	"strings"
 	"testing"
-)
 
-// h decodes hex written with spaces and line breaks.
-func h(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+	"decnet/internal/testutil"
+)
 
 // counting reads as 0, 1, 2, ... for known IVs.
 type counting struct{ n byte }
@@ -58,8 +49,8 @@ func TestPRF(t *testing.T) {
 			"3d851bab6e5556e959a16bc36d66cfae32f672bfa9ecdef6096cbb1b23472df1da63dbbd9827606413221d149ed08ceb"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := h(tc.want)
-			if got := PRF(tc.version, tc.h, h(tc.secret), tc.label, h(tc.seed), len(want)); !bytes.Equal(got, want) {
+			want := testutil.Hex(tc.want)
+			if got := PRF(tc.version, tc.h, testutil.Hex(tc.secret), tc.label, testutil.Hex(tc.seed), len(want)); !bytes.Equal(got, want) {
 				t.Errorf("PRF\n%x\nwant\n%x", got, want)
 			}
 		})
@@ -71,17 +62,17 @@ func TestPRF(t *testing.T) {
 func TestKeyBlock(t *testing.T) {
 	s := Suite{KeyLen: 16, MAC: sha1.New}
 	client, server := s.KeyBlock(tls.VersionTLS10,
-		h("3d851bab6e5556e959a16bc36d66cfae32f672bfa9ecdef6096cbb1b23472df1da63dbbd9827606413221d149ed08ceb"),
-		h("4ae66303755184a3917fcb44880605fcc53baa01912b22ed94473fc69cebd558"),
-		h("4ae663020ec16e6bb5130be918cfcafd4d765979a3136a5d50c593446e4e44db"))
+		testutil.Hex("3d851bab6e5556e959a16bc36d66cfae32f672bfa9ecdef6096cbb1b23472df1da63dbbd9827606413221d149ed08ceb"),
+		testutil.Hex("4ae66303755184a3917fcb44880605fcc53baa01912b22ed94473fc69cebd558"),
+		testutil.Hex("4ae663020ec16e6bb5130be918cfcafd4d765979a3136a5d50c593446e4e44db"))
 	for _, kv := range []struct {
 		name      string
 		got, want []byte
 	}{
-		{"client MAC", client.MAC, h("805aaa19b3d2c0a0759a4b6c9959890e08480119")},
-		{"server MAC", server.MAC, h("2d22f9fe519c075c16448305ceee209fc24ad109")},
-		{"client key", client.Key, h("d50b5771244f850cd8117a9ccafe2cf1")},
-		{"server key", server.Key, h("e076e33206b30507a85c32855acd0919")},
+		{"client MAC", client.MAC, testutil.Hex("805aaa19b3d2c0a0759a4b6c9959890e08480119")},
+		{"server MAC", server.MAC, testutil.Hex("2d22f9fe519c075c16448305ceee209fc24ad109")},
+		{"client key", client.Key, testutil.Hex("d50b5771244f850cd8117a9ccafe2cf1")},
+		{"server key", server.Key, testutil.Hex("e076e33206b30507a85c32855acd0919")},
 	} {
 		if !bytes.Equal(kv.got, kv.want) {
 			t.Errorf("%s %x, want %x", kv.name, kv.got, kv.want)

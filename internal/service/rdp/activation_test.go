@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"decnet/internal/event"
+	"decnet/internal/testutil"
 )
 
 // transcript is a recorded exchange: lines "C hex" (client) and "S hex"
@@ -56,7 +57,7 @@ func readTranscript(t *testing.T, name string) transcript {
 func tlsSession(t *testing.T, addr string) *tls.Conn {
 	t.Helper()
 	c := dial(t, addr)
-	c.Write(h("0300002b26e00000000000436f6f6b69653a206d737473686173683d616c6963650d0a0100080001000000"))
+	c.Write(testutil.Hex("0300002b26e00000000000436f6f6b69653a206d737473686173683d616c6963650d0a0100080001000000"))
 	if cc, _, err := readTPKT(c); err != nil || cc[len(cc)-4] != byte(ProtocolSSL) {
 		t.Fatalf("CC %x, %v", cc, err)
 	}
@@ -135,14 +136,14 @@ func TestWindowsClientInfo(t *testing.T) {
 	}
 	for _, s := range steps {
 		if s.send == nil {
-			tc.Write(h("0300000c02f08038000703f1"))
+			tc.Write(testutil.Hex("0300000c02f08038000703f1"))
 		}
 		for _, i := range s.send {
 			if _, err := tc.Write(tr[i].data); err != nil {
 				t.Fatal(err)
 			}
 		}
-		want := h(s.want)
+		want := testutil.Hex(s.want)
 		got := make([]byte, len(want))
 		if _, err := io.ReadFull(tc, got); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("after lines %v: %v\n got %x\nwant %x", s.send, err, got, want)
@@ -154,10 +155,10 @@ func TestWindowsClientInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := bytes.Join([][]byte{
-		h("0300002202f08068000103eb7014 80000000ff031000070000000200000004000000"),
-		h("0300027102f08068000103eb708262 62021700ea03ea0301000001 5402 26000000 03000000 1200 02000000 08000000 feffffff 00000000"),
+		testutil.Hex("0300002202f08068000103eb7014 80000000ff031000070000000200000004000000"),
+		testutil.Hex("0300027102f08068000103eb708262 62021700ea03ea0301000001 5402 26000000 03000000 1200 02000000 08000000 feffffff 00000000"),
 		make([]byte, logonInfoExtendedPad),
-		h("0300000902f0802180"),
+		testutil.Hex("0300000902f0802180"),
 	}, nil)
 	if !bytes.Equal(rest, want) {
 		t.Errorf("after the Client Info:\n got %x\nwant %x", rest, want)
@@ -179,11 +180,11 @@ func TestActivationInputs(t *testing.T) {
 	}{
 		{"blank password", [][]byte{mcsPDU(0x28), sendData(ci)}, event.TypeAuth,
 			map[string]string{event.FieldUsername: "bob", "autologon": "true"}},
-		{"encrypted info", [][]byte{sendData(append(h("48000000 0000000000000000"), ci[4:]...))}, typeProtocolError,
+		{"encrypted info", [][]byte{sendData(append(testutil.Hex("48000000 0000000000000000"), ci[4:]...))}, typeProtocolError,
 			map[string]string{"stage": "client_info"}},
 		{"short send data", [][]byte{mcsPDU(0x64, 0, 7, 3, 0xeb, 0x70, 0x20, 1)}, typeProtocolError,
 			map[string]string{"stage": "mcs"}},
-		{"not X.224 data", [][]byte{tpkt(h("0506070809"))}, typeProtocolError, map[string]string{"stage": "mcs"}},
+		{"not X.224 data", [][]byte{tpkt(testutil.Hex("0506070809"))}, typeProtocolError, map[string]string{"stage": "mcs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, ev := startServer(t, linuxHost, &Persona{}, "127.0.0.1")
@@ -209,7 +210,7 @@ func TestActivationInputs(t *testing.T) {
 // sendData is a client's send data request on the I/O channel from user
 // 1008.
 func sendData(b []byte) []byte {
-	return tpkt(append(append(h("02f080 64 0007 03eb 70"), perLength(len(b))...), b...))
+	return tpkt(append(append(testutil.Hex("02f080 64 0007 03eb 70"), perLength(len(b))...), b...))
 }
 
 func isTimeout(err error) bool {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"decnet/internal/ntlmssp"
+	"decnet/internal/testutil"
 )
 
 // readHex reads a hex file of testdata.
@@ -20,7 +21,7 @@ func readHex(t testing.TB, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h(string(b))
+	return testutil.Hex(string(b))
 }
 
 // The TSRequests real clients sent, captured in the end-to-end tests.
@@ -83,7 +84,7 @@ func TestTSRequestGolden(t *testing.T) {
 		{"error code 0", TSRequest{Version: 2, HasErrorCode: true}, "300a a003020102 a403 020100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.req.Marshal(); !bytes.Equal(got, h(tc.want)) {
+			if got := tc.req.Marshal(); !bytes.Equal(got, testutil.Hex(tc.want)) {
 				t.Errorf("got %x, want %s", got, strings.Join(strings.Fields(tc.want), ""))
 			}
 		})
@@ -132,26 +133,26 @@ func TestParseTSRequestErrors(t *testing.T) {
 		in   []byte
 	}{
 		{"empty", nil},
-		{"not a sequence", h("3100")},
-		{"trailing", h("3005a003020106 00")},
-		{"no version", h("3000")},
-		{"version not integer", h("3005a003040106")},
-		{"version with trailing", h("3007a005020106 0500")},
-		{"empty integer", h("3004a0020200")},
-		{"9-byte integer", h("300da00b0209010203040506070809")},
-		{"out of order", h("300a a403020100 " + ver)},
-		{"repeated", h("300a" + ver + ver)},
-		{"universal field", h("3007" + ver + "0500")},
-		{"too many tokens", tlv(tagSequence, h(ver), []byte(tokens(maxNegoTokens+1)))},
-		{"token not octets", tlv(tagSequence, h(ver), tlv(tagContext0+1, tlv(tagSequence, tlv(tagSequence, tlv(tagContext0, h("0500"))))))},
-		{"token item not sequence", tlv(tagSequence, h(ver), tlv(tagContext0+1, tlv(tagSequence, h("0400"))))},
-		{"token without [0]", tlv(tagSequence, h(ver), tlv(tagContext0+1, tlv(tagSequence, tlv(tagSequence, tlv(tagContext0+1, h("0400"))))))},
-		{"NegoData not sequence", tlv(tagSequence, h(ver), tlv(tagContext0+1, h("0400")))},
-		{"error code too big", tlv(tagSequence, h(ver), tlv(tagContext0+4, h("0205 0100000000")))},
-		{"indefinite length", h("3080a00302010600 00")},
-		{"5-byte length", h("3085000000000300")},
-		{"length past end", h("3005a003020106"[:10])},
-		{"high tag field", h("3006 bf1f03020106")},
+		{"not a sequence", testutil.Hex("3100")},
+		{"trailing", testutil.Hex("3005a003020106 00")},
+		{"no version", testutil.Hex("3000")},
+		{"version not integer", testutil.Hex("3005a003040106")},
+		{"version with trailing", testutil.Hex("3007a005020106 0500")},
+		{"empty integer", testutil.Hex("3004a0020200")},
+		{"9-byte integer", testutil.Hex("300da00b0209010203040506070809")},
+		{"out of order", testutil.Hex("300a a403020100 " + ver)},
+		{"repeated", testutil.Hex("300a" + ver + ver)},
+		{"universal field", testutil.Hex("3007" + ver + "0500")},
+		{"too many tokens", tlv(tagSequence, testutil.Hex(ver), []byte(tokens(maxNegoTokens+1)))},
+		{"token not octets", tlv(tagSequence, testutil.Hex(ver), tlv(tagContext0+1, tlv(tagSequence, tlv(tagSequence, tlv(tagContext0, testutil.Hex("0500"))))))},
+		{"token item not sequence", tlv(tagSequence, testutil.Hex(ver), tlv(tagContext0+1, tlv(tagSequence, testutil.Hex("0400"))))},
+		{"token without [0]", tlv(tagSequence, testutil.Hex(ver), tlv(tagContext0+1, tlv(tagSequence, tlv(tagSequence, tlv(tagContext0+1, testutil.Hex("0400"))))))},
+		{"NegoData not sequence", tlv(tagSequence, testutil.Hex(ver), tlv(tagContext0+1, testutil.Hex("0400")))},
+		{"error code too big", tlv(tagSequence, testutil.Hex(ver), tlv(tagContext0+4, testutil.Hex("0205 0100000000")))},
+		{"indefinite length", testutil.Hex("3080a00302010600 00")},
+		{"5-byte length", testutil.Hex("3085000000000300")},
+		{"length past end", testutil.Hex("3005a003020106"[:10])},
+		{"high tag field", testutil.Hex("3006 bf1f03020106")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseTSRequest(tc.in); !errors.Is(err, ErrMalformed) {
@@ -159,11 +160,11 @@ func TestParseTSRequestErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseTSRequest(tlv(tagSequence, h(ver), []byte(tokens(maxNegoTokens)))); err != nil {
+	if _, err := ParseTSRequest(tlv(tagSequence, testutil.Hex(ver), []byte(tokens(maxNegoTokens)))); err != nil {
 		t.Errorf("%d tokens: %v", maxNegoTokens, err)
 	}
 	// A newer field is skipped.
-	if req, err := ParseTSRequest(h("300a" + ver + "a603020101")); err != nil || req.Version != 6 {
+	if req, err := ParseTSRequest(testutil.Hex("300a" + ver + "a603020101")); err != nil || req.Version != 6 {
 		t.Errorf("field [6]: %+v, %v", req, err)
 	}
 }
@@ -176,15 +177,15 @@ func TestReadBERFrame(t *testing.T) {
 		got   []byte
 		err   error
 	}{
-		{"short form", h("3003 020106 ff"), h("3003020106"), nil, nil},
-		{"long form", h("308103 020106"), h("308103020106"), nil, nil},
-		{"non-minimal long form", h("30820003 020106"), h("30820003020106"), nil, nil},
-		{"four-byte length", h("3084 00000003 020106"), h("308400000003020106"), nil, nil},
-		{"wrong tag", h("a003020106"), nil, h("a003"), ErrMalformed},
-		{"indefinite", h("3080"), nil, h("3080"), ErrMalformed},
-		{"over the limit", h("3083 010000"), nil, h("3083010000"), ErrMalformed},
-		{"eof in length", h("3082 01"), nil, h("308201"), io.ErrUnexpectedEOF},
-		{"eof in value", h("3005 0201"), nil, h("30050201"), io.ErrUnexpectedEOF},
+		{"short form", testutil.Hex("3003 020106 ff"), testutil.Hex("3003020106"), nil, nil},
+		{"long form", testutil.Hex("308103 020106"), testutil.Hex("308103020106"), nil, nil},
+		{"non-minimal long form", testutil.Hex("30820003 020106"), testutil.Hex("30820003020106"), nil, nil},
+		{"four-byte length", testutil.Hex("3084 00000003 020106"), testutil.Hex("308400000003020106"), nil, nil},
+		{"wrong tag", testutil.Hex("a003020106"), nil, testutil.Hex("a003"), ErrMalformed},
+		{"indefinite", testutil.Hex("3080"), nil, testutil.Hex("3080"), ErrMalformed},
+		{"over the limit", testutil.Hex("3083 010000"), nil, testutil.Hex("3083010000"), ErrMalformed},
+		{"eof in length", testutil.Hex("3082 01"), nil, testutil.Hex("308201"), io.ErrUnexpectedEOF},
+		{"eof in value", testutil.Hex("3005 0201"), nil, testutil.Hex("30050201"), io.ErrUnexpectedEOF},
 		{"nothing", nil, nil, nil, io.EOF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,7 +200,7 @@ func TestReadBERFrame(t *testing.T) {
 func TestDERInt(t *testing.T) {
 	for n, want := range map[int64]string{0: "020100", 6: "020106", 127: "02017f", 128: "02020080", -1: "0201ff",
 		-128: "020180", -129: "0202ff7f", int64(int32(-1073741715)): "0204c000006d", 1 << 40: "02060100 00000000"} {
-		if got := derInt(n); !bytes.Equal(got, h(want)) {
+		if got := derInt(n); !bytes.Equal(got, testutil.Hex(want)) {
 			t.Errorf("derInt(%d) = %x, want %s", n, got, want)
 		}
 		if v, err := berInt(derInt(n)[2:]); err != nil || v != n {

@@ -6,13 +6,15 @@ import (
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"decnet/internal/testutil"
 )
 
 // FuzzX224 reads a client's first bytes as the server does: one TPKT, the
 // Connection Request in it, and each product's Connection Confirm.
 // Seeds: the requests of xfreerdp, impacket and nmap (testdata/fuzz).
 func FuzzX224(f *testing.F) {
-	f.Add(append(h("03000027"), crXfreerdp...))
+	f.Add(append(testutil.Hex("03000027"), crXfreerdp...))
 	products := []product{windowsProduct(true), windowsProduct(false), xrdpProduct()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		payload, got, err := readTPKT(bytes.NewReader(data))
@@ -70,7 +72,7 @@ func FuzzTSRequest(f *testing.F) {
 // Seeds: the Connect-Initials of xfreerdp (standard RDP security and TLS)
 // and nmap (testdata/fuzz).
 func FuzzConnectInitial(f *testing.F) {
-	f.Add(connectInitial(block(csSecurity, h("03000000"))))
+	f.Add(connectInitial(block(csSecurity, testutil.Hex("03000000"))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ci, err := ParseConnectInitial(data)
 		if err != nil {

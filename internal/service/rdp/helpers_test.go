@@ -1,7 +1,6 @@
 package rdp
 
 import (
-	"encoding/hex"
 	"net"
 	"strings"
 	"testing"
@@ -13,15 +12,6 @@ import (
 	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
-
-// h decodes hex written with spaces.
-func h(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 // windowsHost is a workgroup Windows decky.
 var windowsHost = service.Host{Name: "decky1", Hostname: "SRV-FILES-42", OS: "windows", Distro: "debian"}
@@ -94,7 +84,7 @@ func crackV2(t *testing.T, line, password string) {
 	if len(f) != 6 || f[1] != "" {
 		t.Fatalf("hash %q is not user::domain:challenge:proof:blob", line)
 	}
-	sc, proof, blob := h(f[3]), h(f[4]), h(f[5])
+	sc, proof, blob := testutil.Hex(f[3]), testutil.Hex(f[4]), testutil.Hex(f[5])
 	if len(sc) != 8 || len(proof) != 16 {
 		t.Fatalf("hash %q: challenge or NTProofStr of the wrong size", line)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"decnet/internal/testutil"
 )
 
 // The Connect-Initials of real clients, captured in the end-to-end tests
@@ -46,14 +48,14 @@ func TestParseConnectInitialClients(t *testing.T) {
 // Connect-Initial and a GCC conference create request, as clients do.
 func connectInitial(blocks ...[]byte) []byte {
 	data := bytes.Join(blocks, nil)
-	gcc := append(h("000500147c00018000 0008001000 01c000"), "Duca"...)
+	gcc := append(testutil.Hex("000500147c00018000 0008001000 01c000"), "Duca"...)
 	gcc = append(gcc, 0x80|byte(len(data)>>8), byte(len(data)))
 	gcc = append(gcc, data...)
 	params := tlv(tagSequence, derInt(34), derInt(2), derInt(0), derInt(1), derInt(0), derInt(1), derInt(0xffff), derInt(2))
-	body := bytes.Join([][]byte{tlv(tagOctetString, []byte{1}), tlv(tagOctetString, []byte{1}), h("0101ff"),
+	body := bytes.Join([][]byte{tlv(tagOctetString, []byte{1}), tlv(tagOctetString, []byte{1}), testutil.Hex("0101ff"),
 		params, params, params, tlv(tagOctetString, gcc)}, nil)
 	ci := append([]byte{0x7f, 0x65}, tlv(0, body)[1:]...)
-	return append(h("02f080"), ci...)
+	return append(testutil.Hex("02f080"), ci...)
 }
 
 // block is a client data block of type typ.
@@ -68,23 +70,23 @@ func TestParseConnectInitialBlocks(t *testing.T) {
 	binary.LittleEndian.PutUint32(core, 0x00080001)
 	binary.LittleEndian.PutUint16(core[4:], 640)
 	binary.LittleEndian.PutUint16(core[6:], 480)
-	copy(core[coreNameOff:], h("5700 4f00 5200 4b00 0000 5800")) // "WORK", NUL, garbage after
-	net := h("05000000")                                         // five channels announced, two present
+	copy(core[coreNameOff:], testutil.Hex("5700 4f00 5200 4b00 0000 5800")) // "WORK", NUL, garbage after
+	net := testutil.Hex("05000000")                                         // five channels announced, two present
 	net = append(net, "rdpdr\x00\x00\x00"...)
-	net = append(net, h("00000080")...)
+	net = append(net, testutil.Hex("00000080")...)
 	net = append(net, "12345678"...)
-	net = append(net, h("00000000")...)
+	net = append(net, testutil.Hex("00000000")...)
 	for _, tc := range []struct {
 		name string
 		in   []byte
 		want ConnectInitial
 	}{
-		{"old core, channels cut short", connectInitial(block(csCore, core), block(csNet, net), block(0xc0ff, h("0102"))),
+		{"old core, channels cut short", connectInitial(block(csCore, core), block(csNet, net), block(0xc0ff, testutil.Hex("0102"))),
 			ConnectInitial{HasCore: true, RDPVersion: 0x00080001, DesktopWidth: 640, DesktopHeight: 480, ClientName: "WORK",
 				Channels: []string{"rdpdr", "12345678"}}},
-		{"short core and security skipped", connectInitial(block(csCore, core[:100]), block(csSecurity, h("0102"))), ConnectInitial{}},
+		{"short core and security skipped", connectInitial(block(csCore, core[:100]), block(csSecurity, testutil.Hex("0102"))), ConnectInitial{}},
 		{"no blocks", connectInitial(), ConnectInitial{}},
-		{"trailing partial header", connectInitial(block(csSecurity, h("03000000")), h("01")),
+		{"trailing partial header", connectInitial(block(csSecurity, testutil.Hex("03000000")), testutil.Hex("01")),
 			ConnectInitial{HasEncryptionMethods: true, EncryptionMethods: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,16 +102,16 @@ func TestParseConnectInitialBlocks(t *testing.T) {
 }
 
 func TestParseConnectInitialErrors(t *testing.T) {
-	ok := connectInitial(block(csSecurity, h("03000000")))
-	badBlock := connectInitial(block(csSecurity, h("03000000")))
+	ok := connectInitial(block(csSecurity, testutil.Hex("03000000")))
+	badBlock := connectInitial(block(csSecurity, testutil.Hex("03000000")))
 	badBlock[len(badBlock)-6] = 0x40 // block length past the end
 	for _, tc := range []struct {
 		name string
 		in   []byte
 	}{
 		{"empty", nil},
-		{"not X.224 data", append(h("02f000"), ok[3:]...)},
-		{"not Connect-Initial", append(h("02f080 7f66"), ok[5:]...)},
+		{"not X.224 data", append(testutil.Hex("02f000"), ok[3:]...)},
+		{"not Connect-Initial", append(testutil.Hex("02f080 7f66"), ok[5:]...)},
 		{"no Duca", bytes.Replace(ok, []byte("Duca"), []byte("Dxca"), 1)},
 		{"block length", badBlock},
 		{"truncated", ok[:20]},

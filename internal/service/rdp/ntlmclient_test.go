@@ -8,22 +8,24 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"decnet/internal/testutil"
 )
 
 // A minimal NTLMv2 client for the tests, written from MS-NLMP 3.3.2.
 
 // ntHashSecret is NTOWFv1("secret"): MD4 of its UTF-16LE form.
-var ntHashSecret = h("878d8014606cda29677a44efa1353fc7")
+var ntHashSecret = testutil.Hex("878d8014606cda29677a44efa1353fc7")
 
 // ntlmNegotiate is the NEGOTIATE nmap's rdp-ntlm-info sends, mimicking
 // Windows 10 (flags 0xe20882b7, version 10.0.17763).
-var ntlmNegotiate = h("4e544c4d5353500001000000b78208e2 0000000000000000 0000000000000000 0a00634500 00000f")
+var ntlmNegotiate = testutil.Hex("4e544c4d5353500001000000b78208e2 0000000000000000 0000000000000000 0a00634500 00000f")
 
 // SPNEGO wrappers of the tests' tokens (RFC 4178).
 var (
-	oidSPNEGO  = h("2b0601050502")
-	oidNTLMSSP = h("2b06010401823702020a")
-	oidKRB5    = h("2a864886f712010202")
+	oidSPNEGO  = testutil.Hex("2b0601050502")
+	oidNTLMSSP = testutil.Hex("2b06010401823702020a")
+	oidKRB5    = testutil.Hex("2a864886f712010202")
 )
 
 // negTokenInit is a GSS-API framed NegTokenInit listing mechs, with token.
@@ -72,7 +74,7 @@ func ntlmAuthenticate(t *testing.T, challenge []byte, user, domain string, ntHas
 		sc, info := challengeParts(t, challenge)
 		key := hmac.New(md5.New, ntHash)
 		key.Write(utf16le(strings.ToUpper(user) + domain))
-		blob := h("0101000000000000 0090d336b734c301 aaaaaaaaaaaaaaaa 00000000")
+		blob := testutil.Hex("0101000000000000 0090d336b734c301 aaaaaaaaaaaaaaaa 00000000")
 		blob = append(append(blob, info...), 0, 0, 0, 0)
 		proof := hmac.New(md5.New, key.Sum(nil))
 		proof.Write(sc)

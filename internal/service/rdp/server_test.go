@@ -19,7 +19,7 @@ import (
 )
 
 // fixedChallenge is every NTLM server challenge of a test server.
-var fixedChallenge = h("0123456789abcdef")
+var fixedChallenge = testutil.Hex("0123456789abcdef")
 
 // startWindows serves a Windows persona whose NTLM challenges are
 // fixedChallenge.
@@ -102,7 +102,7 @@ func TestCredSSP(t *testing.T) {
 			first := ntlmNegotiate
 			switch {
 			case tc.kerb:
-				first = negTokenInit(h("6082 0100"), oidKRB5, oidNTLMSSP)
+				first = negTokenInit(testutil.Hex("6082 0100"), oidKRB5, oidNTLMSSP)
 			case tc.spnego:
 				first = negTokenInit(ntlmNegotiate, oidNTLMSSP)
 			}
@@ -204,13 +204,15 @@ func TestCredSSPErrors(t *testing.T) {
 	}{
 		{"not DER", func(w io.Writer) { w.Write([]byte("GET / HTTP/1.1\r\n\r\n")) }, "credssp", nil},
 		{"no negoTokens", func(w io.Writer) { w.Write(TSRequest{Version: 6}.Marshal()) }, "credssp", nil},
-		{"bad TSRequest", func(w io.Writer) { w.Write(h("3005a103020106")) }, "credssp", nil},
+		{"bad TSRequest", func(w io.Writer) { w.Write(testutil.Hex("3005a103020106")) }, "credssp", nil},
 		{"AUTHENTICATE first", func(w io.Writer) {
 			w.Write(TSRequest{Version: 6, NegoTokens: [][]byte{ntlmAuthenticate(t, nil, "", "", nil)}}.Marshal())
 		}, "ntlm", nil},
-		{"not NTLM", func(w io.Writer) { w.Write(TSRequest{Version: 6, NegoTokens: [][]byte{h("0102")}}.Marshal()) }, "spnego", nil},
+		{"not NTLM", func(w io.Writer) {
+			w.Write(TSRequest{Version: 6, NegoTokens: [][]byte{testutil.Hex("0102")}}.Marshal())
+		}, "spnego", nil},
 		{"Kerberos only", func(w io.Writer) {
-			w.Write(TSRequest{Version: 6, NegoTokens: [][]byte{negTokenInit(h("6082"), oidKRB5)}}.Marshal())
+			w.Write(TSRequest{Version: 6, NegoTokens: [][]byte{negTokenInit(testutil.Hex("6082"), oidKRB5)}}.Marshal())
 		}, "spnego", ntlmssp.WrapReject()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,7 +240,7 @@ func TestCredSSPErrors(t *testing.T) {
 // xrdp). Both record the input.
 func TestNotRDP(t *testing.T) {
 	const open, closed = "open", ""
-	dpum := string(h("0300000902f0802180"))
+	dpum := string(testutil.Hex("0300000902f0802180"))
 	for _, tc := range []struct {
 		name  string
 		host  service.Host
@@ -246,14 +248,14 @@ func TestNotRDP(t *testing.T) {
 		reply string
 	}{
 		{"windows http", windowsHost, "GET / HTTP/1.1\r\n\r\n", closed},
-		{"windows bad CR", windowsHost, string(tpkt(h("06f00000000000"))), closed},
+		{"windows bad CR", windowsHost, string(tpkt(testutil.Hex("06f00000000000"))), closed},
 		{"xrdp http, frame incomplete", linuxHost, "GET / HTTP/1.1\r\n\r\n", open},
 		{"xrdp http, frame complete", linuxHost, "GET / HTTP/1.1\r\n" + strings.Repeat("A", 60), dpum},
-		{"xrdp TLS ClientHello", linuxHost, string(h("16030100050102030405")), dpum},
-		{"xrdp fast-path length in two bytes", linuxHost, string(h("0081050000")), open},
-		{"xrdp data TPDU", linuxHost, string(h("0300000802f08028")), dpum},
-		{"xrdp bad TPDU", linuxHost, string(h("030000070102ff")), dpum},
-		{"xrdp TPKT incomplete", linuxHost, string(h("0300000b06e0000000")), open},
+		{"xrdp TLS ClientHello", linuxHost, string(testutil.Hex("16030100050102030405")), dpum},
+		{"xrdp fast-path length in two bytes", linuxHost, string(testutil.Hex("0081050000")), open},
+		{"xrdp data TPDU", linuxHost, string(testutil.Hex("0300000802f08028")), dpum},
+		{"xrdp bad TPDU", linuxHost, string(testutil.Hex("030000070102ff")), dpum},
+		{"xrdp TPKT incomplete", linuxHost, string(testutil.Hex("0300000b06e0000000")), open},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, ev := startServer(t, tc.host, &Persona{NLA: true}, "127.0.0.1")
@@ -285,14 +287,14 @@ func TestLegacyRDP(t *testing.T) {
 		{"connect initial", readHex(t, "nmap-mcs.hex"), typeMCSConnect, map[string]string{"client_name": "EMP-LAP-0014",
 			"desktop": "1280x800", "channels": "rdpdr,cliprdr,rdpsnd", "client_build": "2600", "rdp_version": "0x00080004",
 			"keyboard_layout": "0x00000409", "encryption_methods": "0x00000001", "server_selected_protocol": "RDP"}},
-		{"garbage", h("02f080 ffff"), typeProtocolError, map[string]string{"stage": "mcs"}},
+		{"garbage", testutil.Hex("02f080 ffff"), typeProtocolError, map[string]string{"stage": "mcs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, ev := startServer(t, windowsHost, &Persona{NLA: true}, "127.0.0.1")
 			c := dial(t, addr)
 			c.Write(tpkt(cr("Cookie: mstshash=nmap\r\n")))
 			cc, _, err := readTPKT(c)
-			if err != nil || !bytes.Equal(tpkt(cc), h("0300000b06d00000123400")) {
+			if err != nil || !bytes.Equal(tpkt(cc), testutil.Hex("0300000b06d00000123400")) {
 				t.Fatalf("CC %x, %v", cc, err)
 			}
 			c.Write(tpkt(tc.mcs))
@@ -310,8 +312,8 @@ func TestLegacyRDP(t *testing.T) {
 func TestNegotiateEvent(t *testing.T) {
 	_, addr, ev := startServer(t, windowsHost, &Persona{NLA: true}, "127.0.0.1")
 	c := dial(t, addr)
-	c.Write(tpkt(cr("Cookie: msts=3640205228.15629.0000\r\n", string(h("0108080001000000")),
-		string(h("0600240000112233445566778899aabbccddeeff00000000000000000000000000000000")))))
+	c.Write(tpkt(cr("Cookie: msts=3640205228.15629.0000\r\n", string(testutil.Hex("0108080001000000")),
+		string(testutil.Hex("0600240000112233445566778899aabbccddeeff00000000000000000000000000000000")))))
 	if cc, _, err := readTPKT(c); err != nil || cc[len(cc)-4] != failureHybridRequired {
 		t.Fatalf("CC %x, %v", cc, err)
 	}

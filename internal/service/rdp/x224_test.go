@@ -5,20 +5,22 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"decnet/internal/testutil"
 )
 
 // Connection Requests real clients sent (TPKT payloads), captured in the
 // end-to-end tests.
 var (
-	crXfreerdp    = h("26e00000000000436f6f6b69653a206d737473686173683d616c6963650d0a0100080003000000")
-	crXfreerdpRDP = h("1ce00000000000436f6f6b69653a206d737473686173683d626f620d0a")
-	crImpacket    = h("0ee000000000000100080003000000")
-	crNmapEx      = h("25e00000000000436f6f6b69653a206d737473686173683d6e6d61700d0a010008000b000000")
+	crXfreerdp    = testutil.Hex("26e00000000000436f6f6b69653a206d737473686173683d616c6963650d0a0100080003000000")
+	crXfreerdpRDP = testutil.Hex("1ce00000000000436f6f6b69653a206d737473686173683d626f620d0a")
+	crImpacket    = testutil.Hex("0ee000000000000100080003000000")
+	crNmapEx      = testutil.Hex("25e00000000000436f6f6b69653a206d737473686173683d6e6d61700d0a010008000b000000")
 )
 
 // cr builds a Connection Request TPDU around its variable part.
 func cr(parts ...string) []byte {
-	b := h("00e00000000000")
+	b := testutil.Hex("00e00000000000")
 	for _, p := range parts {
 		b = append(b, p...)
 	}
@@ -38,16 +40,16 @@ func TestParseConnectionRequest(t *testing.T) {
 		{"nmap", crNmapEx, ConnectionRequest{Cookie: "nmap", HasCookie: true, HasNegReq: true, Protocols: 0xb}},
 		// mstsc's shape (MS-RDPBCGR 4.1.1): a cookie cut to 9
 		// characters and RDP_NEG_CORRELATION_INFO.
-		{"correlation", cr("Cookie: mstshash=Administr\r\n", string(h("0108080003000000")),
-			string(h("0600240000112233445566778899aabbccddeeff00000000000000000000000000000000"))),
+		{"correlation", cr("Cookie: mstshash=Administr\r\n", string(testutil.Hex("0108080003000000")),
+			string(testutil.Hex("0600240000112233445566778899aabbccddeeff00000000000000000000000000000000"))),
 			ConnectionRequest{Cookie: "Administr", HasCookie: true, HasNegReq: true, NegFlags: 8, Protocols: 3,
-				CorrelationID: h("00112233445566778899aabbccddeeff")}},
-		{"routing token", cr("Cookie: msts=3640205228.15629.0000\r\n", string(h("0100080001000000"))),
+				CorrelationID: testutil.Hex("00112233445566778899aabbccddeeff")}},
+		{"routing token", cr("Cookie: msts=3640205228.15629.0000\r\n", string(testutil.Hex("0100080001000000"))),
 			ConnectionRequest{RoutingToken: "Cookie: msts=3640205228.15629.0000", HasNegReq: true, Protocols: 1}},
 		{"empty cookie", cr("Cookie: mstshash=\r\n"), ConnectionRequest{HasCookie: true}},
 		{"bare", cr(), ConnectionRequest{}},
-		{"trailing bytes ignored", cr(string(h("0100080002000000ffff"))), ConnectionRequest{HasNegReq: true, Protocols: 2}},
-		{"short neg data is no neg", cr(string(h("01000800"))), ConnectionRequest{}},
+		{"trailing bytes ignored", cr(string(testutil.Hex("0100080002000000ffff"))), ConnectionRequest{HasNegReq: true, Protocols: 2}},
+		{"short neg data is no neg", cr(string(testutil.Hex("01000800"))), ConnectionRequest{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseConnectionRequest(tc.in)
@@ -69,12 +71,12 @@ func TestParseConnectionRequestErrors(t *testing.T) {
 		in   []byte
 	}{
 		{"empty", nil},
-		{"short", h("05e000000000")},
-		{"length indicator", h("07e00000000000")},
-		{"data TPDU", h("06f00000000000")},
-		{"class 4", h("06e00000000040")},
+		{"short", testutil.Hex("05e000000000")},
+		{"length indicator", testutil.Hex("07e00000000000")},
+		{"data TPDU", testutil.Hex("06f00000000000")},
+		{"class 4", testutil.Hex("06e00000000040")},
 		{"token without CRLF", cr("Cookie: mstshash=eve")},
-		{"neg length", cr(string(h("0100090003000000")))},
+		{"neg length", cr(string(testutil.Hex("0100090003000000")))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseConnectionRequest(tc.in); !errors.Is(err, ErrMalformed) {
@@ -120,7 +122,7 @@ func TestConfirmGolden(t *testing.T) {
 		{"xrdp RDSTLS", xrdpProduct(), req(4), xrdpRsp + "00000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.prod.confirm(tc.cr).Marshal(); !bytes.Equal(got, h(tc.want)) {
+			if got := tc.prod.confirm(tc.cr).Marshal(); !bytes.Equal(got, testutil.Hex(tc.want)) {
 				t.Errorf("CC %x, want %s", got, tc.want)
 			}
 		})
@@ -140,13 +142,13 @@ func TestReadTPKT(t *testing.T) {
 		got     []byte
 		err     error
 	}{
-		{"ok", h("0300000601 02"), h("0102"), nil, nil},
-		{"empty payload", h("03000004"), []byte{}, nil, nil},
-		{"version", h("04000006 0102"), nil, h("04000006"), ErrMalformed},
-		{"length under header", h("03000003"), nil, h("03000003"), ErrMalformed},
+		{"ok", testutil.Hex("0300000601 02"), testutil.Hex("0102"), nil, nil},
+		{"empty payload", testutil.Hex("03000004"), []byte{}, nil, nil},
+		{"version", testutil.Hex("04000006 0102"), nil, testutil.Hex("04000006"), ErrMalformed},
+		{"length under header", testutil.Hex("03000003"), nil, testutil.Hex("03000003"), ErrMalformed},
 		{"http", []byte("GET / HTTP/1.1\r\n"), nil, []byte("GET "), ErrMalformed},
-		{"short header", h("0300"), nil, h("0300"), io.ErrUnexpectedEOF},
-		{"short payload", h("03000008 0102"), nil, h("03000008 0102"), io.ErrUnexpectedEOF},
+		{"short header", testutil.Hex("0300"), nil, testutil.Hex("0300"), io.ErrUnexpectedEOF},
+		{"short payload", testutil.Hex("03000008 0102"), nil, testutil.Hex("03000008 0102"), io.ErrUnexpectedEOF},
 		{"nothing", nil, nil, nil, io.EOF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
