@@ -65,7 +65,12 @@ const (
 	// "netntlmv2 (hashcat 5600)".
 	FieldHash       = "hash"
 	FieldHashFormat = "hash_format"
-	FieldSession    = "session"
+	// FieldToken is a secret that is itself the credential (a bearer
+	// token, an API key, a client certificate's fingerprint), of the kind
+	// FieldTokenType names, e.g. "bearer".
+	FieldToken     = "token"
+	FieldTokenType = "token_type"
+	FieldSession   = "session"
 )
 
 // Event is one thing that happened on a decky. Field values are always

@@ -79,6 +79,13 @@ func BountiesOf(r event.Record) []Bounty {
 		withDomain(p, f)
 		add(BountyCredential, r.AttackerIP, p)
 	}
+	if tok := f[event.FieldToken]; tok != "" && f[event.FieldTokenType] != "" {
+		p := map[string]any{"token": tok, "token_type": f[event.FieldTokenType]}
+		if u := f[event.FieldUsername]; u != "" {
+			p["username"] = u
+		}
+		add(BountyCredential, r.AttackerIP, p)
+	}
 	if ua := userAgent(f); ua != "" {
 		add(BountyFingerprint, r.AttackerIP, map[string]any{"fingerprint_type": "http_useragent", "value": ua})
 	}
