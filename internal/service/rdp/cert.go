@@ -1,24 +1,16 @@
 package rdp
 
 import (
-	"bytes"
-	"crypto/rand"
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
-	"math/big"
-	"os"
-	"sync"
 	"time"
 
-	"decnet/internal/atomicfile"
+	"decnet/internal/tlscert"
 )
 
 // certKind is the certificate a product presents.
@@ -56,167 +48,40 @@ const (
 	snakeoilCertDays    = 3650
 	windowsMaxBackdate  = 120 * 24 * time.Hour
 	snakeoilMaxBackdate = 700 * 24 * time.Hour
-	rsaBits             = 2048
 )
 
-// certStore holds a decky's certificate, kept in a PEM file when path is
-// set, and renews a Windows certificate once it has expired, as the
-// Remote Desktop service does.
-type certStore struct {
-	kind certKind
-	cn   string
-	path string
-	now  func() time.Time
-	rand io.Reader
-
-	mu   sync.Mutex
-	cert *tls.Certificate
-}
-
-// loadCertStore reads the certificate at path, or makes (and saves) one
-// when the file is missing, unreadable, for another name or kind, or an
-// expired Windows one. An empty path keeps the certificate in memory.
-func loadCertStore(kind certKind, cn, path string, now func() time.Time) (*certStore, error) {
-	s := &certStore{kind: kind, cn: cn, path: path, now: now, rand: rand.Reader}
-	if path != "" {
-		if c, err := s.read(); err == nil {
-			s.cert = c
-			return s, nil
-		}
+// certProfile is how the product of kind makes its certificate for the
+// name cn. Windows renews its certificate when it expires; Debian's
+// snakeoil is kept for its ten years.
+func certProfile(kind certKind, cn string) tlscert.Profile {
+	if kind == certWindows {
+		return tlscert.Profile{Subject: pkix.Name{CommonName: cn}, Months: windowsCertMonths,
+			Backdate: windowsMaxBackdate, Renew: true,
+			Extensions: func(crypto.PublicKey) ([]pkix.Extension, error) {
+				eku, err := asn1.Marshal([]asn1.ObjectIdentifier{oidServerAuth})
+				if err != nil {
+					return nil, err
+				}
+				ku, err := asn1.Marshal(keyAndDataEncipherment)
+				return []pkix.Extension{{Id: oidExtKeyUsage, Value: eku}, {Id: oidKeyUsage, Value: ku}}, err
+			}}
 	}
-	if err := s.renew(true); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// get is the tls.Config's GetCertificate.
-func (s *certStore) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.kind == certWindows && !s.now().Before(s.cert.Leaf.NotAfter) {
-		if err := s.renew(false); err != nil {
-			return nil, err
-		}
-	}
-	return s.cert, nil
-}
-
-// read loads the saved certificate if it still fits.
-func (s *certStore) read() (*tls.Certificate, error) {
-	b, err := os.ReadFile(s.path)
-	if err != nil {
-		return nil, err
-	}
-	var certDER, keyDER []byte
-	for {
-		var blk *pem.Block
-		if blk, b = pem.Decode(b); blk == nil {
-			break
-		}
-		switch blk.Type {
-		case "CERTIFICATE":
-			certDER = blk.Bytes
-		case "PRIVATE KEY":
-			keyDER = blk.Bytes
-		}
-	}
-	c, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	if err != nil {
-		return nil, err
-	}
-	leaf := c.Leaf
-	switch {
-	case leaf.Subject.CommonName != s.cn:
-		return nil, errors.New("certificate for another name")
-	case (s.kind == certSnakeoil) != (len(leaf.DNSNames) > 0):
-		return nil, errors.New("certificate of another kind")
-	case s.kind == certWindows && !s.now().Before(leaf.NotAfter):
-		return nil, errors.New("certificate expired")
-	}
-	return &c, nil
-}
-
-// renew makes a new certificate, dated back when it is the decky's first,
-// and saves it when the store has a path.
-func (s *certStore) renew(first bool) error {
-	key, err := rsa.GenerateKey(s.rand, rsaBits)
-	if err != nil {
-		return fmt.Errorf("rdp certificate key: %w", err)
-	}
-	tmpl, err := s.template(key, first)
-	if err != nil {
-		return err
-	}
-	der, err := x509.CreateCertificate(s.rand, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return fmt.Errorf("rdp certificate: %w", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return fmt.Errorf("rdp certificate: %w", err)
-	}
-	s.cert = &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-	if s.path == "" {
-		return nil
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("rdp certificate key: %w", err)
-	}
-	var out bytes.Buffer
-	pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	pem.Encode(&out, &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := atomicfile.Write(s.path, out.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("rdp certificate: %w", err)
-	}
-	return nil
-}
-
-// template is the certificate of the store's kind for key.
-func (s *certStore) template(key *rsa.PrivateKey, first bool) (*x509.Certificate, error) {
-	now := s.now().UTC().Truncate(time.Second)
-	maxBack := windowsMaxBackdate
-	serialLen, serialTopMask := 16, byte(0xff)
-	if s.kind == certSnakeoil {
-		maxBack, serialLen, serialTopMask = snakeoilMaxBackdate, 20, 0x7f
-	}
-	if first {
-		back, err := rand.Int(s.rand, big.NewInt(int64(maxBack/time.Second)))
-		if err != nil {
-			return nil, fmt.Errorf("rdp certificate date: %w", err)
-		}
-		now = now.Add(-time.Duration(back.Int64()) * time.Second)
-	}
-	serial := make([]byte, serialLen)
-	if _, err := io.ReadFull(s.rand, serial); err != nil {
-		return nil, fmt.Errorf("rdp certificate serial: %w", err)
-	}
-	serial[0] &= serialTopMask
-	t := &x509.Certificate{
-		SerialNumber:       new(big.Int).SetBytes(serial),
-		Subject:            pkix.Name{CommonName: s.cn},
-		NotBefore:          now,
-		SignatureAlgorithm: x509.SHA256WithRSA,
-	}
-	if s.kind == certWindows {
-		t.NotAfter = now.AddDate(0, windowsCertMonths, 0)
-		eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{oidServerAuth})
-		ku, _ := asn1.Marshal(keyAndDataEncipherment)
-		t.ExtraExtensions = []pkix.Extension{{Id: oidExtKeyUsage, Value: eku}, {Id: oidKeyUsage, Value: ku}}
-		return t, nil
-	}
-	t.NotAfter = now.AddDate(0, 0, snakeoilCertDays)
-	bc, _ := asn1.Marshal(struct{}{}) // BasicConstraints with cA FALSE left out (DER default)
-	san, err := asn1.Marshal([]asn1.RawValue{{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte(s.cn)}})
-	if err != nil {
-		return nil, fmt.Errorf("rdp certificate SAN: %w", err)
-	}
-	ski := sha1.Sum(x509.MarshalPKCS1PublicKey(&key.PublicKey))
-	skiDER, _ := asn1.Marshal(ski[:])
-	t.ExtraExtensions = []pkix.Extension{
-		{Id: oidBasicConstraints, Value: bc}, {Id: oidSubjectAltName, Value: san}, {Id: oidSubjectKeyID, Value: skiDER},
-	}
-	return t, nil
+	return tlscert.Profile{Subject: pkix.Name{CommonName: cn}, Lifetime: snakeoilCertDays * 24 * time.Hour,
+		Backdate: snakeoilMaxBackdate, SerialBytes: 20,
+		Extensions: func(pub crypto.PublicKey) ([]pkix.Extension, error) {
+			rsaPub, ok := pub.(*rsa.PublicKey)
+			if !ok {
+				return nil, fmt.Errorf("snakeoil key %T, want RSA", pub)
+			}
+			bc, _ := asn1.Marshal(struct{}{}) // BasicConstraints with cA FALSE left out (DER default)
+			san, err := asn1.Marshal([]asn1.RawValue{{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte(cn)}})
+			if err != nil {
+				return nil, err
+			}
+			ski := sha1.Sum(x509.MarshalPKCS1PublicKey(rsaPub))
+			skiDER, _ := asn1.Marshal(ski[:])
+			return []pkix.Extension{
+				{Id: oidBasicConstraints, Value: bc}, {Id: oidSubjectAltName, Value: san}, {Id: oidSubjectKeyID, Value: skiDER},
+			}, nil
+		}}
 }

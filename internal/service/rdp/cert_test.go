@@ -10,16 +10,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"decnet/internal/tlscert"
 )
 
 // The Windows certificate has the Remote Desktop service's shape.
 func TestWindowsCertificate(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	s, err := loadCertStore(certWindows, "SRV-FILES-42.corp.example.com", "", func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.cert.Leaf
+	c := loadCert(t, "", certWindows, "SRV-FILES-42.corp.example.com", func() time.Time { return now }).Certificate().Leaf
 	if c.Subject.String() != "CN=SRV-FILES-42.corp.example.com" || c.Issuer.String() != c.Subject.String() {
 		t.Errorf("subject %s, issuer %s", c.Subject, c.Issuer)
 	}
@@ -59,11 +57,7 @@ func TestWindowsCertificate(t *testing.T) {
 // The snakeoil certificate has the shape of Debian's make-ssl-cert.
 func TestSnakeoilCertificate(t *testing.T) {
 	now := time.Now()
-	s, err := loadCertStore(certSnakeoil, "files-nova", "", func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.cert.Leaf
+	c := loadCert(t, "", certSnakeoil, "files-nova", func() time.Time { return now }).Certificate().Leaf
 	if c.Subject.String() != "CN=files-nova" || len(c.DNSNames) != 1 || c.DNSNames[0] != "files-nova" {
 		t.Errorf("subject %s, SAN %v", c.Subject, c.DNSNames)
 	}
@@ -88,6 +82,16 @@ func TestSnakeoilCertificate(t *testing.T) {
 	}
 }
 
+// loadCert opens a product's certificate as the server does.
+func loadCert(t *testing.T, dir string, kind certKind, cn string, now func() time.Time) *tlscert.Store {
+	t.Helper()
+	s, err := tlscert.Open(dir, "windows-cert", certProfile(kind, cn), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // The certificate outlives a restart, is made anew for another name or
 // when the file is damaged, and a Windows one is renewed when it expires.
 func TestCertificateStore(t *testing.T) {
@@ -95,51 +99,44 @@ func TestCertificateStore(t *testing.T) {
 	path := filepath.Join(dir, "windows-cert.pem")
 	now := time.Now()
 	clock := func() time.Time { return now }
-	first, err := loadCertStore(certWindows, "HOST", path, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := loadCert(t, dir, certWindows, "HOST", clock).Certificate()
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("saved certificate: %v, %v", fi, err)
 	}
-	again, err := loadCertStore(certWindows, "HOST", path, clock)
-	if err != nil || !bytes.Equal(again.cert.Certificate[0], first.cert.Certificate[0]) {
-		t.Errorf("certificate not kept across a restart (%v)", err)
+	if again := loadCert(t, dir, certWindows, "HOST", clock).Certificate(); !bytes.Equal(again.Certificate[0], first.Certificate[0]) {
+		t.Error("certificate not kept across a restart")
 	}
-	renamed, err := loadCertStore(certWindows, "OTHER", path, clock)
-	if err != nil || renamed.cert.Leaf.Subject.CommonName != "OTHER" {
-		t.Errorf("certificate for a new name: %v", err)
+	if renamed := loadCert(t, dir, certWindows, "OTHER", clock).Certificate(); renamed.Leaf.Subject.CommonName != "OTHER" {
+		t.Error("no new certificate for a new name")
 	}
-	if kind, err := loadCertStore(certSnakeoil, "OTHER", path, clock); err != nil || len(kind.cert.Leaf.DNSNames) != 1 {
-		t.Errorf("certificate of another kind kept: %v", err)
+	if kind := loadCert(t, dir, certSnakeoil, "OTHER", clock).Certificate(); len(kind.Leaf.DNSNames) != 1 {
+		t.Error("certificate of another kind kept")
 	}
 	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := loadCertStore(certWindows, "HOST", path, clock); err != nil || s.cert == nil {
-		t.Errorf("damaged file: %v", err)
-	}
+	loadCert(t, dir, certWindows, "HOST", clock) // a damaged file is replaced
 
 	// Expiry: on load, and while serving.
-	s, err := loadCertStore(certWindows, "HOST", path, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := s.cert
+	s := loadCert(t, dir, certWindows, "HOST", clock)
+	old := s.Certificate()
 	now = old.Leaf.NotAfter.Add(time.Second)
-	got, err := s.get(nil)
+	got, err := s.GetCertificate(nil)
 	if err != nil || bytes.Equal(got.Certificate[0], old.Certificate[0]) {
 		t.Fatalf("expired certificate served (%v)", err)
 	}
 	if !got.Leaf.NotBefore.Equal(now.UTC().Truncate(time.Second)) {
 		t.Errorf("renewed certificate from %s, want now (%s)", got.Leaf.NotBefore, now)
 	}
-	if same, _ := s.get(nil); same != got {
+	if same, _ := s.GetCertificate(nil); same != got {
 		t.Errorf("certificate renewed again")
 	}
 	now = now.AddDate(1, 0, 0)
-	reloaded, err := loadCertStore(certWindows, "HOST", path, clock)
-	if err != nil || bytes.Equal(reloaded.cert.Certificate[0], got.Certificate[0]) {
-		t.Errorf("expired certificate loaded (%v)", err)
+	reloaded := loadCert(t, dir, certWindows, "HOST", clock).Certificate()
+	if bytes.Equal(reloaded.Certificate[0], got.Certificate[0]) {
+		t.Error("expired certificate loaded")
+	}
+	if !reloaded.Leaf.NotBefore.Equal(now.UTC().Truncate(time.Second)) {
+		t.Errorf("certificate renewed at load from %s, want now (%s)", reloaded.Leaf.NotBefore, now)
 	}
 }

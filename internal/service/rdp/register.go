@@ -12,8 +12,6 @@
 package rdp
 
 import (
-	"path/filepath"
-
 	"decnet/internal/service"
 )
 
@@ -52,14 +50,6 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 // directory, since one that changed at every restart would be a tell.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
 	return service.DataFragment(Slug, h, keys)
-}
-
-// certFile is where a product's certificate is kept in the data directory.
-func certFile(dir, product string) string {
-	if dir == "" {
-		return ""
-	}
-	return filepath.Join(dir, product+"-cert.pem")
 }
 
 var (

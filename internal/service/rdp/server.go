@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"decnet/internal/tlscert"
+
 	"decnet/internal/ntlmssp"
 	"decnet/internal/service"
 )
@@ -56,12 +58,14 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	default:
 		s.prod = xrdpProduct()
 	}
-	certs, err := loadCertStore(s.prod.cert, cn, certFile(cfg.Host.DataDir, name), time.Now)
+	// Kept in the data directory as <product>-cert.pem (in memory when
+	// there is none).
+	certs, err := tlscert.Open(cfg.Host.DataDir, name+"-cert", certProfile(s.prod.cert, cn), time.Now)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rdp certificate: %w", err)
 	}
 	s.tls = s.prod.tls()
-	s.tls.GetCertificate = certs.get
+	s.tls.GetCertificate = certs.GetCertificate
 	return s, nil
 }
 

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"decnet/internal/tlscert"
 )
 
 // testCert is one certificate for the TLS tests, made once.
-func testCert(t *testing.T) *certStore {
+func testCert(t *testing.T) *tlscert.Store {
 	t.Helper()
-	s, err := loadCertStore(certWindows, "TEST", "", time.Now)
+	s, err := tlscert.Open("", "", certProfile(certWindows, "TEST"), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,13 +51,13 @@ func TestAccessDeniedAlert(t *testing.T) {
 // alertExchange runs a TLS connection with suite and version, exchanges
 // a few records, makes the server send access_denied (or close, when it
 // cannot) and returns the client's read error.
-func alertExchange(t *testing.T, certs *certStore, suite, version uint16) error {
+func alertExchange(t *testing.T, certs *tlscert.Store, suite, version uint16) error {
 	t.Helper()
 	cc, sc := net.Pipe()
 	defer cc.Close()
 	tap := newRecordTap(sc)
 	scfg := schannelConfig()
-	scfg.GetCertificate = certs.get
+	scfg.GetCertificate = certs.GetCertificate
 	scfg.KeyLogWriter = &tap.keyLog
 	server := tls.Server(tap, scfg)
 	done := make(chan error, 1)
