@@ -316,29 +316,42 @@ func (s *Server) emitCommand(cl *client, args [][]byte, spec *cmdSpec, reply val
 	if spec != nil {
 		name = spec.name
 	}
+	technique := techniques[name]
 	switch strings.ToLower(string(args[0])) {
 	case "post", "host:":
 		f["cross_protocol"] = "true"
-		sev = event.Warning
+		technique = "cross-protocol"
 	}
-	if dangerous[name] {
-		sev = event.Warning
+	if name == "config|set" && len(args) > 2 {
+		switch strings.ToLower(string(args[2])) {
+		case "dir", "dbfilename":
+			technique = "file-write-setup"
+		}
 	}
 	if (name == "save" || name == "bgsave") && reply.k != kError {
 		dir, file := s.conf.get("dir"), s.conf.get("dbfilename")
 		f["file"] = strings.TrimSuffix(dir, "/") + "/" + file
 		if dir != "/var/lib/redis" || file != "dump.rdb" {
-			sev = event.Warning
+			technique = "file-write"
 		}
+	}
+	if technique != "" {
+		f["technique"] = technique
+		sev = event.Warning
 	}
 	s.cfg.Emit.Emit(event.Event{Type: event.TypeCommand, Severity: sev, Fields: f})
 }
 
-// dangerous are the commands of known Redis attacks.
-var dangerous = map[string]bool{
-	"config|set": true, "slaveof": true, "replicaof": true, "module|load": true, "module|loadex": true,
-	"eval": true, "evalsha": true, "eval_ro": true, "script|load": true, "function|load": true,
-	"flushall": true, "flushdb": true, "sync": true, "psync": true, "debug": true, "shutdown": true,
+// techniques names the step of a known Redis attack each command is:
+// rogue-master replication to load a module, the CONFIG SET dir and
+// dbfilename then SAVE file write (cron jobs, ssh keys, web shells), Lua
+// sandbox escapes, wiping the data for a ransom note.
+var techniques = map[string]string{
+	"config|set": "config-change", "slaveof": "rogue-master", "replicaof": "rogue-master",
+	"module|load": "module-load", "module|loadex": "module-load",
+	"eval": "lua-eval", "evalsha": "lua-eval", "eval_ro": "lua-eval", "script|load": "lua-eval", "function|load": "lua-eval",
+	"flushall": "data-wipe", "flushdb": "data-wipe", "sync": "replication-dump", "psync": "replication-dump",
+	"debug": "debug", "shutdown": "shutdown",
 }
 
 func (s *Server) emitProtocol(cl *client, err error) {

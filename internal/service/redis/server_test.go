@@ -199,7 +199,8 @@ func TestReplicaOf(t *testing.T) {
 	}
 	var warned bool
 	for _, e := range rec.OfType(event.TypeCommand) {
-		if e.Fields["cmd"] == "SLAVEOF" && e.Severity == event.Warning && e.Fields["args"] == `["203.0.113.9","21000"]` {
+		if e.Fields["cmd"] == "SLAVEOF" && e.Severity == event.Warning && e.Fields["args"] == `["203.0.113.9","21000"]` &&
+			e.Fields["technique"] == "rogue-master" {
 			warned = true
 		}
 	}
@@ -240,11 +241,14 @@ func TestEvents(t *testing.T) {
 		t.Errorf("SET event: %v", set)
 	}
 	save := cmds[5]
-	if save.Fields["file"] != "/var/spool/cron/crontabs/root" || save.Severity != event.Warning {
+	if save.Fields["file"] != "/var/spool/cron/crontabs/root" || save.Severity != event.Warning || save.Fields["technique"] != "file-write" {
 		t.Errorf("SAVE event: %v sev %d", save.Fields, save.Severity)
 	}
-	if cmds[2].Severity != event.Warning || cmds[6].Fields["error"] == "" {
-		t.Errorf("CONFIG SET severity %d, FOO fields %v", cmds[2].Severity, cmds[6].Fields)
+	if cmds[2].Severity != event.Warning || cmds[2].Fields["technique"] != "file-write-setup" || cmds[6].Fields["error"] == "" {
+		t.Errorf("CONFIG SET severity %d fields %v, FOO fields %v", cmds[2].Severity, cmds[2].Fields, cmds[6].Fields)
+	}
+	if _, ok := set["technique"]; ok {
+		t.Errorf("a plain SET named as a technique: %v", set)
 	}
 }
 
