@@ -283,7 +283,7 @@ func findLog(logs []store.Log, match func(store.Log) bool) *store.Log {
 
 const e2eFleet = `# an INI fleet for the end-to-end test
 [target]
-services = ssh, http, redis   ; inline comments are stripped
+services = ssh, http, https, redis   ; inline comments are stripped
 [target.ssh]
 password = Tr0ub4dor&3
 [target.redis]
@@ -323,6 +323,7 @@ func TestEndToEndRealClients(t *testing.T) {
 	}
 	run(t, redisCLI, "-h", base, "-p", redisPort, "AUTH", "guessed-wrong")
 	run(t, curl, "-s", "-o", "/dev/null", "--interface", attackerIP, "-u", "alice:wonderland", "http://"+base+":"+n.port("target", "http")+"/")
+	run(t, curl, "-sk", "-o", "/dev/null", "--interface", attackerIP, "-u", "bob:builder", "https://"+base+":"+n.port("target", "https")+"/")
 
 	token := n.token()
 	fromAttacker := func(l store.Log) bool {
@@ -365,6 +366,13 @@ func TestEndToEndRealClients(t *testing.T) {
 	}) == nil {
 		t.Errorf("http basic credentials not recorded: %+v", hauth)
 	}
+	if findLog(n.logs(token, "service:https event:auth"), func(l store.Log) bool {
+		return fromAttacker(l) && l.Fields["username"] == "bob" && l.Fields["password"] == "builder"
+	}) == nil || findLog(n.logs(token, "service:https event:tls"), func(l store.Log) bool {
+		return fromAttacker(l) && l.Fields["version"] == "TLS 1.3"
+	}) == nil {
+		t.Errorf("https credentials or handshake not recorded")
+	}
 	if reqs := n.logs(token, "service:http event:request"); findLog(reqs, func(l store.Log) bool {
 		return fromAttacker(l) && l.Fields["method"] == "GET" && strings.HasPrefix(l.Fields["user_agent"], "curl/")
 	}) == nil {
@@ -373,7 +381,7 @@ func TestEndToEndRealClients(t *testing.T) {
 
 	var bounties store.Page[store.Bounty]
 	n.get(token, "/bounty?bounty_type=credential&limit=1000", &bounties)
-	for _, want := range [][3]string{{"root", "Tr0ub4dor&3", attackerIP}, {"default", "s3cr3t-redis", redisSrc}, {"alice", "wonderland", attackerIP}} {
+	for _, want := range [][3]string{{"root", "Tr0ub4dor&3", attackerIP}, {"default", "s3cr3t-redis", redisSrc}, {"alice", "wonderland", attackerIP}, {"bob", "builder", attackerIP}} {
 		found := false
 		for _, b := range bounties.Data {
 			if b.AttackerIP == want[2] && b.Payload["username"] == want[0] && b.Payload["password"] == want[1] {

@@ -15,6 +15,7 @@ import (
 	// The built-in honeypots register themselves.
 	_ "decnet/internal/service/ftp"
 	_ "decnet/internal/service/http"
+	_ "decnet/internal/service/https"
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/smb"

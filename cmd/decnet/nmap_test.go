@@ -22,6 +22,7 @@ var versionScan = []struct {
 	{"ssh", regexp.MustCompile(`^ssh\s+OpenSSH 9\.2p1 Debian 2\+deb12u\d+ \(protocol 2\.0\)`)},
 	{"ftp", regexp.MustCompile(`^ftp\s+vsftpd 3\.0\.3`)},
 	{"http", regexp.MustCompile(`^http\s+Apache httpd 2\.4\.\d+ \(\(Debian\)\)`)},
+	{"https", regexp.MustCompile(`^ssl/http\s+Apache httpd 2\.4\.\d+ \(\(Debian\)\)`)},
 	{"redis", regexp.MustCompile(`^redis\s+Redis key-value store 7\.0\.15`)},
 	{"vnc", regexp.MustCompile(`^vnc\s+VNC \(protocol 3\.8\)`)},
 	{"rdp", regexp.MustCompile(`^ms-wbt-server\s+Microsoft Terminal Services`)},

@@ -86,12 +86,22 @@ func PersonaKeys(persona any) []string {
 	return out
 }
 
+// personaFields maps the INI keys of a persona struct to its fields. The
+// keys of an embedded struct are the outer persona's own (https embeds
+// http's persona and adds its certificate's keys).
 func personaFields(v reflect.Value) map[string]reflect.Value {
 	out := map[string]reflect.Value{}
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		tag := t.Field(i).Tag.Get("ini")
-		if tag == "" || tag == "-" || !t.Field(i).IsExported() {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct && sf.IsExported() {
+			for k, f := range personaFields(v.Field(i)) {
+				out[k] = f
+			}
+			continue
+		}
+		tag := sf.Tag.Get("ini")
+		if tag == "" || tag == "-" || !sf.IsExported() {
 			continue
 		}
 		out[strings.ToLower(tag)] = v.Field(i)

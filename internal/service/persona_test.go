@@ -87,3 +87,38 @@ func TestNewPersonaWithoutKeys(t *testing.T) {
 		t.Fatalf("NewPersona = %v, %v", p, err)
 	}
 }
+
+// Web is a persona another embeds, as https embeds http's.
+type Web struct {
+	Banner string `ini:"banner"`
+	Code   int    `ini:"response_code"`
+}
+
+func (w *Web) Validate() error {
+	if w.Code != 0 && (w.Code < 100 || w.Code > 599) {
+		return errors.New("response_code must be 100..599")
+	}
+	return nil
+}
+
+type tlsPersona struct {
+	Web
+	CertCN string `ini:"cert_cn"`
+}
+
+func TestDecodeEmbeddedPersona(t *testing.T) {
+	p := &tlsPersona{}
+	if err := DecodePersona(p, map[string]string{"banner": "b", "cert_cn": "web01", "response_code": "404"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Banner != "b" || p.Code != 404 || p.CertCN != "web01" {
+		t.Errorf("decoded %+v", p)
+	}
+	if got := strings.Join(PersonaKeys(p), ","); got != "banner,cert_cn,response_code" {
+		t.Errorf("keys %s", got)
+	}
+	// The embedded persona's Validate is promoted.
+	if err := DecodePersona(&tlsPersona{}, map[string]string{"response_code": "42"}); err == nil {
+		t.Error("the embedded persona's checks did not run")
+	}
+}

@@ -44,6 +44,19 @@ type Persona struct {
 	// document root would be; nothing outside it can be reached, symlinks
 	// included.
 	Files string `ini:"files"`
+
+	// TLSCN is the common name of the certificate served on 443: by
+	// default the decky's hostname, as Debian's snakeoil and IIS's
+	// self-signed certificate carry it.
+	TLSCN string `ini:"tls_cn"`
+	// TLSIssuer, when set, is the common name of a company's internal CA
+	// that issued the certificate (for example "CORP-SUB-CA"), made once
+	// per decky; empty means the product's self-signed certificate.
+	TLSIssuer string `ini:"tls_issuer"`
+	// TLSCert and TLSKey are PEM files of a certificate (chain) and key to
+	// serve instead, both or neither.
+	TLSCert string `ini:"tls_cert"`
+	TLSKey  string `ini:"tls_key"`
 }
 
 // The fake_app presets.
@@ -59,6 +72,14 @@ var presets = []string{appApache, appIIS, appNginx, appPhpMyAdmin, appWordPress}
 
 // Validate checks the keys as a whole.
 func (p *Persona) Validate() error {
+	if (p.TLSCert == "") != (p.TLSKey == "") {
+		return fmt.Errorf("tls_cert and tls_key go together")
+	}
+	for k, v := range map[string]string{"tls_cn": p.TLSCN, "tls_issuer": p.TLSIssuer} {
+		if len(v) > 64 {
+			return fmt.Errorf("%s: over 64 characters (X.509's limit for a common name)", k)
+		}
+	}
 	if p.FakeApp != "" && !slices.Contains(presets, p.FakeApp) {
 		return fmt.Errorf("fake_app %q: want one of %s", p.FakeApp, strings.Join(presets, ", "))
 	}

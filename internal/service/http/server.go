@@ -3,6 +3,7 @@ package http
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -27,19 +28,28 @@ const (
 	lingerBytes  = 64 << 10
 )
 
-// limits leave deadlines to ServeConn.
-var limits = service.Limits{MaxConns: service.DefaultLimits.MaxConns, MaxPerSource: service.DefaultLimits.MaxPerSource}
+// connLimits are the connection limits of the web server's listeners:
+// the shared ones, without their idle deadline, which ServeConn keeps
+// itself as the product's keep-alive rules.
+func connLimits() service.Limits {
+	return service.Limits{MaxConns: service.DefaultLimits.MaxConns, MaxPerSource: service.DefaultLimits.MaxPerSource}
+}
 
 // Server is one decky's web server.
 type Server struct {
 	site *site
 	emit event.Emitter
 	now  func() time.Time
+	// cfg and persona make the TLS side when a listener for HTTPSPort is
+	// served (the https service): its certificate is made only then.
+	cfg     service.Config
+	persona *Persona
+	tls     *tls.Config
 }
 
 // NewServer builds the web server for cfg; its persona is a *Persona or
-// nil for the defaults. The https service serves its TLS connections with
-// ServeConn.
+// nil for the defaults. The http and https services both run it: a
+// listener for HTTPSPort is served over TLS.
 func NewServer(cfg service.Config) (*Server, error) {
 	p, _ := cfg.Persona.(*Persona)
 	if p == nil {
@@ -77,12 +87,24 @@ func NewServer(cfg service.Config) (*Server, error) {
 		}
 		s.root = root
 	}
-	return &Server{site: s, emit: cfg.Emit, now: time.Now}, nil
+	return &Server{site: s, emit: cfg.Emit, now: time.Now, cfg: cfg, persona: p}, nil
 }
 
-// Serve serves every TCP listener until ctx is done.
+// Serve serves every TCP listener until ctx is done: HTTPSPort over TLS,
+// the others in clear.
 func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
-	service.ServeTCPPorts(ctx, ls, s.emit, limits, func(ctx context.Context, port int, c *service.Conn) {
+	if _, ok := ls.TCP[HTTPSPort]; ok && s.tls == nil {
+		c, err := newTLS(s.cfg, s.persona, s.site.product)
+		if err != nil {
+			return err
+		}
+		s.tls = c
+	}
+	service.ServeTCPPorts(ctx, ls, s.emit, connLimits(), func(ctx context.Context, port int, c *service.Conn) {
+		if port == HTTPSPort {
+			s.serveTLS(ctx, c, port)
+			return
+		}
 		s.ServeConn(ctx, c, port)
 	})
 	if s.site.root != nil {
