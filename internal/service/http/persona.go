@@ -45,6 +45,12 @@ type Persona struct {
 	// included.
 	Files string `ini:"files"`
 
+	// Auth is how a 401 asks for credentials: "basic" (a Basic realm),
+	// "windows" (IIS's Windows Authentication: Negotiate and NTLM, whose
+	// NetNTLMv2 is captured), or empty for the product's way (windows on
+	// IIS, basic otherwise).
+	Auth string `ini:"auth"`
+
 	// TLSCN is the common name of the certificate served on 443: by
 	// default the decky's hostname, as Debian's snakeoil and IIS's
 	// self-signed certificate carry it.
@@ -72,6 +78,9 @@ var presets = []string{appApache, appIIS, appNginx, appPhpMyAdmin, appWordPress}
 
 // Validate checks the keys as a whole.
 func (p *Persona) Validate() error {
+	if p.Auth != "" && p.Auth != authBasic && p.Auth != authWindows {
+		return fmt.Errorf("auth %q: want basic, windows or empty", p.Auth)
+	}
 	if (p.TLSCert == "") != (p.TLSKey == "") {
 		return fmt.Errorf("tls_cert and tls_key go together")
 	}

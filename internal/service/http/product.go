@@ -86,7 +86,7 @@ type response struct {
 	allow    string
 	public   string // IIS's Public header on OPTIONS
 	location string
-	auth     string // WWW-Authenticate
+	auth     []string // WWW-Authenticate, one field each
 	app      []header
 	dynamic  bool   // produced by an application (PHP), not a file
 	httpsys  bool   // refused by IIS's kernel driver before IIS saw it
@@ -147,7 +147,7 @@ func (p product) head(b *strings.Builder, now time.Time, server string, extra []
 		hdr("Server", server)
 		hdr("Allow", resp.allow)
 		hdr("Location", resp.location)
-		hdr("WWW-Authenticate", resp.auth)
+		list(authFields(resp.auth))
 		list(extra)
 		list(resp.app)
 		hdr("Last-Modified", lastMod)
@@ -182,7 +182,7 @@ func (p product) head(b *strings.Builder, now time.Time, server string, extra []
 			hdr("Connection", "keep-alive")
 		}
 		hdr("ETag", etag)
-		hdr("WWW-Authenticate", resp.auth)
+		list(authFields(resp.auth))
 		list(resp.app)
 		list(extra)
 		hdr("Accept-Ranges", ranges)
@@ -201,7 +201,7 @@ func (p product) head(b *strings.Builder, now time.Time, server string, extra []
 		hdr("Last-Modified", lastMod)
 		hdr("Accept-Ranges", ranges)
 		hdr("ETag", etag)
-		hdr("WWW-Authenticate", resp.auth)
+		list(authFields(resp.auth))
 		hdr("Server", server)
 		hdr("Public", resp.public)
 		list(resp.app)

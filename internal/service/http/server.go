@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"decnet/internal/ntlmssp"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
@@ -45,6 +48,8 @@ type Server struct {
 	cfg     service.Config
 	persona *Persona
 	tls     *tls.Config
+	// ntlm names the machine in Windows Authentication's challenges.
+	ntlm ntlmssp.Persona
 }
 
 // NewServer builds the web server for cfg; its persona is a *Persona or
@@ -87,7 +92,9 @@ func NewServer(cfg service.Config) (*Server, error) {
 		}
 		s.root = root
 	}
-	return &Server{site: s, emit: cfg.Emit, now: time.Now, cfg: cfg, persona: p}, nil
+	// IIS on Windows Server 2019, a standalone server (its own domain).
+	return &Server{site: s, emit: cfg.Emit, now: time.Now, cfg: cfg, persona: p,
+		ntlm: ntlmssp.NewPersona(cmp.Or(cfg.Host.Hostname, cfg.Host.Name, "WEB"), "", ntlmssp.NewVersion(10, 0, 17763))}, nil
 }
 
 // Serve serves every TCP listener until ctx is done: HTTPSPort over TLS,
@@ -126,6 +133,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn, port int) {
 	ka := keepAlive[s.site.product]
 	br := bufio.NewReaderSize(c, 4096)
 	cs := connState{}
+	var nt ntlmConn
 	for ; ; cs.served++ {
 		wait := ka.idle
 		if cs.served == 0 {
@@ -144,6 +152,9 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn, port int) {
 		}
 		cs.kaSent = req != nil && req.hasToken("Connection", "keep-alive")
 		s.record(c, req, resp)
+		if req != nil {
+			s.windowsAuth(service.ConnFields(c), req, resp, &nt)
+		}
 		c.SetWriteDeadline(deadline(writeTimeout))
 		if _, err := io.WriteString(c, s.render(req, resp, cs)); err != nil || resp.close {
 			if err == nil {

@@ -116,7 +116,7 @@ func (s *site) forced(req *request, code int) *response {
 		r.body, r.ctype = []byte(s.persona.CustomBody), "text/html"
 	}
 	if code == 401 {
-		r.auth = `Basic realm="Restricted"`
+		r.auth = s.challenges()
 	}
 	return r
 }
