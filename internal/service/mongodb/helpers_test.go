@@ -1,0 +1,38 @@
+package mongodb
+
+import (
+	"net"
+	"testing"
+
+	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
+	"decnet/internal/testutil"
+)
+
+// start serves a decky's mongod on host (a 127.0.104.x address, any port)
+// until the test ends.
+func start(t testing.TB, host string, keys map[string]string) (string, *testutil.Events) {
+	t.Helper()
+	p, err := service.NewPersona(Service{}.Info(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &testutil.Events{}
+	srv, err := Service{}.New(service.Config{
+		Host:    service.Host{Name: "decky-04", Hostname: "db-prod-02", Distro: "ubuntu22"},
+		Persona: p, Emit: rec,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return servicetest.ServeTCP(t, srv, host, Port), rec
+}
+
+func splitAddr(t testing.TB, addr string) (string, string) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, p
+}
