@@ -1,0 +1,45 @@
+package k8s
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"decnet/internal/testutil"
+)
+
+// nmapSecure and nmapPlain are what nmap 7.93 -sV names on each port. Its
+// database has no match for a kube-apiserver of this decade (its two
+// Kubernetes signatures are of 2016's apiserver), so a real one is
+// "ssl/unknown" with the same fingerprint as ours; nmap 7.95 calls it
+// "ssl/http Golang net/http server" from Go's 400 answer.
+var (
+	nmapSecure = regexp.MustCompile(`open\s+ssl/unknown`)
+	nmapPlain  = regexp.MustCompile(`open\s+unknown`)
+)
+
+func TestNmapVersionScan(t *testing.T) {
+	nmap := testutil.RequireTool(t, "nmap")
+	ts := start(t, nil, testIP)
+	_, sp, _ := net.SplitHostPort(ts.secure)
+	_, pp, _ := net.SplitHostPort(ts.plain)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", sp+","+pp, testIP).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nmap: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	for _, l := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(l, sp+"/tcp") && !nmapSecure.MatchString(l):
+			t.Errorf("secure port: %s", l)
+		case strings.HasPrefix(l, pp+"/tcp") && !nmapPlain.MatchString(l):
+			t.Errorf("plain port: %s", l)
+		}
+	}
+}
