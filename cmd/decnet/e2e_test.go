@@ -137,7 +137,12 @@ func startDecnet(t testing.TB, listen string, env []string, args ...string) *nod
 					if b[3] != "" {
 						port = b[3]
 					}
-					n.ports[m[1]+"/"+b[1]] = port
+					// decky/service is its first declared port;
+					// decky/service/declared names each.
+					if _, ok := n.ports[m[1]+"/"+b[1]]; !ok {
+						n.ports[m[1]+"/"+b[1]] = port
+					}
+					n.ports[m[1]+"/"+b[1]+"/"+b[2]] = port
 				}
 			}
 			n.mu.Unlock()

@@ -13,9 +13,17 @@ import (
 	"github.com/spf13/cobra"
 
 	// The built-in honeypots register themselves.
+	_ "decnet/internal/service/dockerapi"
+	_ "decnet/internal/service/elasticsearch"
 	_ "decnet/internal/service/ftp"
 	_ "decnet/internal/service/http"
 	_ "decnet/internal/service/https"
+	_ "decnet/internal/service/k8s"
+	_ "decnet/internal/service/ldap"
+	_ "decnet/internal/service/mongodb"
+	_ "decnet/internal/service/mssql"
+	_ "decnet/internal/service/mysql"
+	_ "decnet/internal/service/postgres"
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/smb"

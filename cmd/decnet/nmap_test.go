@@ -28,15 +28,26 @@ var versionScan = []struct {
 	{"rdp", regexp.MustCompile(`^ms-wbt-server\s+Microsoft Terminal Services`)},
 	{"smb", regexp.MustCompile(`^netbios-ssn\s+Samba smbd`)},
 	{"telnet", regexp.MustCompile(`^telnet\s+BusyBox telnetd`)},
+	{"mysql", regexp.MustCompile(`^mysql\s+MySQL 5\.5\.5-10\.11\.\d+-MariaDB-0\+deb12u1`)},
+	{"postgres", regexp.MustCompile(`^postgresql\s+PostgreSQL DB`)},
+	{"mongodb", regexp.MustCompile(`^mongodb\s+MongoDB 2\.5\.1 or later`)},
+	{"ldap", regexp.MustCompile(`^ldap\s+OpenLDAP 2\.2\.X - 2\.3\.X`)},
+	{"docker_api", regexp.MustCompile(`^docker\s+Docker 24\.0\.5`)},
+	{"mssql", regexp.MustCompile(`^ms-sql-s\s+Microsoft SQL Server 2019 15\.00\.4355`)},
 }
 
 // TestNmapVersionScan runs nmap's version detection against one decky of
 // every TCP service, wherever the local runtime put its ports, and checks
-// that each is named as the product its persona claims. telnet is scanned
-// as busybox (the embedded deckies' telnetd): nmap names no product for
-// inetutils-telnetd, the real one included, and spends 45 s finding that
-// out; tftp is left out for the same reason (tftpd-hpa). Their packages'
-// tests prove them byte-identical to the real servers.
+// that each is named as the product its persona claims, as nmap names the
+// real one: a MariaDB as "MySQL 5.5.5-10.11…", PostgreSQL 15 as "DB",
+// MongoDB 6 as "2.5.1 or later", slapd 2.5 as "OpenLDAP 2.2.X - 2.3.X".
+// telnet is scanned as busybox (the embedded deckies' telnetd): nmap names
+// no product for inetutils-telnetd, the real one included, and spends 45 s
+// finding that out. Left out for the same reason, with their packages'
+// tests proving them against the real servers or their published
+// fingerprints: tftp (tftpd-hpa), elasticsearch (nmap 7.93 cannot name a
+// 7.14+ node, whose first header is X-elastic-product) and k8s (an
+// apiserver is "ssl/unknown" to nmap 7.93).
 func TestNmapVersionScan(t *testing.T) {
 	nmap := testutil.RequireTool(t, "nmap")
 	dir := t.TempDir()
