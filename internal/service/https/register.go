@@ -22,7 +22,7 @@ func (Service) Info() service.Info {
 	return service.Info{
 		Slug:        Slug,
 		Description: "web server over TLS (Apache, nginx or IIS persona) with a per-decky certificate, capturing requests and logins",
-		Ports:       []service.Port{{Number: http.HTTPSPort, Proto: service.TCP}},
+		Ports:       []service.Port{{Number: http.HTTPSPort, Proto: service.TCP, TLS: true}},
 		Persona:     func() any { return &http.Persona{} },
 	}
 }
