@@ -23,6 +23,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"decnet/internal/event"
 )
 
 // Signature opens every NTLMSSP message; SPNEGO unwrapping uses it to tell a
@@ -543,6 +545,22 @@ func (a Authenticate) Hashcat(serverChallenge [8]byte) (line, format string, err
 			FormatNetNTLMv2, nil
 	default:
 		return "", "", fmt.Errorf("ntlmssp: NT response of %d bytes is neither NTLMv1 nor NTLMv2", len(nt))
+	}
+}
+
+// CaptureFields are what a honeypot records of an AUTHENTICATE that
+// answered serverChallenge, as event key-value pairs: the crackable line
+// and its format, "anonymous" for a null session, or "hash_error" with
+// why no line could be made.
+func (a Authenticate) CaptureFields(serverChallenge [8]byte) []string {
+	line, format, err := a.Hashcat(serverChallenge)
+	switch {
+	case err == nil:
+		return []string{event.FieldHash, line, event.FieldHashFormat, format}
+	case errors.Is(err, ErrAnonymous):
+		return []string{"anonymous", "true"}
+	default:
+		return []string{"hash_error", err.Error()}
 	}
 }
 

@@ -98,8 +98,9 @@ func (s *Server) windowsAuth(fields map[string]string, req *request, resp *respo
 	f[event.FieldSuccess] = "false"
 	f["scheme"] = scheme
 	f[event.FieldPath] = req.target
-	if line, format, err := a.Hashcat(*st.challenge); err == nil && !a.Anonymous() {
-		f[event.FieldHash], f[event.FieldHashFormat] = line, format
+	kv := a.CaptureFields(*st.challenge)
+	for i := 0; i+1 < len(kv); i += 2 {
+		f[kv[i]] = kv[i+1]
 	}
 	st.challenge = nil
 	s.emit.Emit(event.Event{Type: event.TypeAuth, Severity: event.Warning, Fields: f})

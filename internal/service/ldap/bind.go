@@ -310,10 +310,7 @@ func (ss *session) ntlmToken(mech string, tok []byte, kv []string) (out []byte, 
 	if auth.Anonymous() {
 		return nil, append(kv, "anonymous", "true"), true
 	}
-	line, format, err := auth.Hashcat(ss.sasl.challenge.ServerChallenge)
-	if err == nil {
-		kv = append(kv, event.FieldHash, line, event.FieldHashFormat, format)
-	}
+	kv = append(kv, auth.CaptureFields(ss.sasl.challenge.ServerChallenge)...)
 	for key, pw := range ss.site.users {
 		name := key
 		if _, after, found := strings.Cut(key, `\`); found {

@@ -388,14 +388,6 @@ func (ss *session) emitNTLM(l Login7, a ntlmssp.Authenticate, serverChallenge [8
 		"workstation", clean([]byte(a.Workstation), maxField),
 		event.FieldMethod, methodNTLM,
 		"client_os_version", a.Version.String())
-	line, format, err := a.Hashcat(serverChallenge)
-	switch {
-	case err == nil:
-		kv = append(kv, event.FieldHash, line, event.FieldHashFormat, format)
-	case errors.Is(err, ntlmssp.ErrAnonymous):
-		kv = append(kv, "anonymous", "true")
-	default:
-		kv = append(kv, "hash_error", err.Error())
-	}
+	kv = append(kv, a.CaptureFields(serverChallenge)...)
 	ss.emit(event.TypeAuth, event.Notice, kv...)
 }

@@ -389,15 +389,7 @@ func (ss *session) emitAuth(a ntlmssp.Authenticate, serverChallenge [8]byte, cre
 		"client_os_version", a.Version.String(),
 		event.FieldSuccess, "false",
 	}
-	line, format, err := a.Hashcat(serverChallenge)
-	switch {
-	case err == nil:
-		kv = append(kv, event.FieldHash, line, event.FieldHashFormat, format)
-	case errors.Is(err, ntlmssp.ErrAnonymous):
-		kv = append(kv, "anonymous", "true")
-	default:
-		kv = append(kv, "hash_error", err.Error())
-	}
+	kv = append(kv, a.CaptureFields(serverChallenge)...)
 	ss.emit(event.TypeAuth, event.Notice, kv...)
 }
 

@@ -182,12 +182,7 @@ func (c *conn) ntlmAuthenticate(r *call, s *session, inner []byte, raw bool) (nt
 		r.note("anonymous", "true", event.FieldSuccess, "true", "session_type", "anonymous")
 		return statusSuccess, setupBody(sessionNull, accept)
 	}
-	line, format, err := a.Hashcat(serverChallenge)
-	if err == nil {
-		r.note(event.FieldHash, line, event.FieldHashFormat, format)
-	} else {
-		r.note("error", err.Error())
-	}
+	r.note(a.CaptureFields(serverChallenge)...)
 	r.note(event.FieldSuccess, "false")
 	if c.pr.guest && !c.pr.knownUser(a.User) {
 		s.valid, s.flags = true, sessionGuest
