@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"decnet/internal/tlsstack"
+
 	"decnet/internal/event"
 	"decnet/internal/service"
 	"decnet/internal/tlscert"
@@ -74,25 +76,20 @@ func certProfile(prod product, cn, issuer string) tlscert.Profile {
 	}
 }
 
-// tlsConfig is what the product's TLS stack allows. Debian 12's OpenSSL 3
-// at security level 2 completes only TLS 1.2 and 1.3 and prefers X25519;
-// Apache has session tickets off (SSLSessionTickets off), nginx on.
-// Windows Server 2019's schannel still speaks TLS 1.0 to 1.2 and no 1.3.
-// ALPN offers only http/1.1: Apache and nginx pick it by default, and
-// IIS's h2 is not served (see the README).
+// tlsConfig is what the product's TLS stack allows: Debian 12's OpenSSL 3
+// for Apache (session tickets off, SSLSessionTickets off) and nginx, and
+// Windows Server 2019's schannel for IIS. ALPN offers only http/1.1: Apache
+// and nginx pick it by default, and IIS's h2 is not served (see the
+// README).
 func tlsConfig(prod product) *tls.Config {
-	c := &tls.Config{
-		MinVersion:       tls.VersionTLS12,
-		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP521, tls.CurveP384},
-		NextProtos:       []string{"http/1.1"},
-	}
+	c := tlsstack.OpenSSL3()
 	switch prod {
 	case apache:
 		c.SessionTicketsDisabled = true
 	case iis:
-		c.MinVersion, c.MaxVersion = tls.VersionTLS10, tls.VersionTLS12
-		c.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+		c = tlsstack.Schannel2019()
 	}
+	c.NextProtos = []string{"http/1.1"}
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"decnet/internal/tlsstack"
+
 	"decnet/internal/ntlmssp"
 	"decnet/internal/service"
 	"decnet/internal/tlscert"
@@ -85,19 +87,7 @@ func (s site) certProfile() tlscert.Profile {
 // or Debian slapd's GnuTLS 3.7 (TLS 1.2 and 1.3, AES-GCM first).
 func (s site) tlsConfig() *tls.Config {
 	if s.ad {
-		return &tls.Config{
-			MinVersion: tls.VersionTLS10,
-			MaxVersion: tls.VersionTLS12,
-			CipherSuites: []uint16{
-				tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-				tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-				tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
-				tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
-				tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA,
-			},
-			CurvePreferences:       []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
-			SessionTicketsDisabled: true,
-		}
+		return tlsstack.Schannel2019()
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,

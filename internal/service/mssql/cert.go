@@ -5,6 +5,8 @@ import (
 	"crypto/x509/pkix"
 	"time"
 
+	"decnet/internal/tlsstack"
+
 	"decnet/internal/tlscert"
 )
 
@@ -22,31 +24,12 @@ var certProfile = tlscert.Profile{
 	Backdate: 40 * 24 * time.Hour,
 }
 
-// tlsConfig is Schannel's TLS on Windows Server 2016 to 2022 as SQL Server
-// 2017 to 2022 uses it for TDS 7: TLS 1.0 to 1.2 (TDS 7 clients cannot
-// carry TLS 1.3's handshake), ECDHE then plain RSA suites in Schannel's
-// order (of those Go has), no session tickets.
+// tlsConfig is Schannel's TLS as SQL Server uses it for TDS 7 (whose
+// clients cannot carry TLS 1.3's handshake).
 func tlsConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		Certificates:           []tls.Certificate{cert},
-		MinVersion:             tls.VersionTLS10,
-		MaxVersion:             tls.VersionTLS12,
-		SessionTicketsDisabled: true,
-		CurvePreferences:       []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA,
-			tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
-		},
-	}
+	c := tlsstack.Schannel2019()
+	c.Certificates = []tls.Certificate{cert}
+	return c
 }
 
 // loadCert is the decky's fallback certificate, kept in dir.

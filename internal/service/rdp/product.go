@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"slices"
+
+	"decnet/internal/tlsstack"
 )
 
 // product is how one RDP server answers where implementations differ.
@@ -71,7 +73,7 @@ func windowsProduct(nla bool) product {
 		directTLS:   true,
 		serverOrder: true,
 		cert:        certWindows,
-		tls:         schannelConfig,
+		tls:         tlsstack.Schannel2019,
 		serverData:  windowsServerData,
 		afterLogon:  windowsAfterLogon,
 	}
@@ -141,56 +143,12 @@ func windowsServerData(requested uint32, ci ConnectInitial) []byte {
 	return b
 }
 
-// schannelConfig comes as close to Windows Server 2019's schannel as
-// crypto/tls allows: TLS 1.0 to 1.2 (no 1.3 before Server 2022), the
-// suites of schannel's default list that crypto/tls implements, in
-// schannel's order, and schannel's curves. The differences are in
-// README.md.
-func schannelConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS10,
-		MaxVersion: tls.VersionTLS12,
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA,
-			tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
-		},
-		CurvePreferences:       []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
-		SessionTicketsDisabled: true,
-	}
-}
-
-// openSSLConfig is xrdp's TLS (OpenSSL 3.0, ssl_protocols TLSv1.2,
-// TLSv1.3, tls_ciphers HIGH): no post-quantum key share, which OpenSSL 3.0
-// does not have, and no session tickets.
+// openSSLConfig is xrdp's TLS: OpenSSL 3.0 with ssl_protocols TLSv1.2,
+// TLSv1.3 and tls_ciphers HIGH, and no session tickets.
 func openSSLConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		MaxVersion: tls.VersionTLS13,
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
-			tls.TLS_RSA_WITH_AES_256_CBC_SHA,
-			tls.TLS_RSA_WITH_AES_128_CBC_SHA,
-		},
-		CurvePreferences:       []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
-		SessionTicketsDisabled: true,
-	}
+	c := tlsstack.OpenSSL3()
+	c.SessionTicketsDisabled = true
+	return c
 }
 
 // tls12Only are the suites crypto/tls offers from TLS 1.2 on.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"decnet/internal/tlsstack"
+
 	"decnet/internal/tlscert"
 )
 
@@ -56,7 +58,7 @@ func alertExchange(t *testing.T, certs *tlscert.Store, suite, version uint16) er
 	cc, sc := net.Pipe()
 	defer cc.Close()
 	tap := newRecordTap(sc)
-	scfg := schannelConfig()
+	scfg := tlsstack.Schannel2019()
 	scfg.GetCertificate = certs.GetCertificate
 	scfg.KeyLogWriter = &tap.keyLog
 	server := tls.Server(tap, scfg)
