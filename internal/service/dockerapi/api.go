@@ -50,6 +50,32 @@ func (e *apiError) Error() string { return e.msg }
 
 func errorf(status int, msg string) error { return &apiError{status: status, msg: msg} }
 
+// kind is a sort of engine object that a route names by reference: how
+// the engine finds one, and the start of its 404 message.
+type kind[T any] struct {
+	find    func(e *engine, ref string) *T
+	missing string
+}
+
+var (
+	containerKind = kind[container]{(*engine).lookup, "No such container: "}
+	execKind      = kind[execInst]{(*engine).exec, "No such exec instance: "}
+	imageKind     = kind[image]{(*engine).imageByRef, "No such image: "}
+)
+
+// with runs fn with the engine locked and the object ref names found, or
+// answers the engine's 404. Handlers that must not hold the lock while
+// they answer (streams, waits) copy what they need in fn.
+func (k kind[T]) with(e *engine, ref string, fn func(*T) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	v := k.find(e, ref)
+	if v == nil {
+		return errorf(http.StatusNotFound, k.missing+ref)
+	}
+	return fn(v)
+}
+
 var versionPrefix = regexp.MustCompile(`^/v([0-9.]+)(/.*)$`)
 
 // route is one endpoint: a method and a path pattern whose "*" segments

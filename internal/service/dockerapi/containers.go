@@ -76,7 +76,7 @@ func (h *handler) containerCreate(c *call, _ []string) error {
 	fields := map[string]string{
 		"action": "container_create", "image": event.Clip(b.Image, 512), "name": event.Clip(name, 256),
 		"cmd": jsonField(b.Cmd, 4096), "entrypoint": jsonField(b.Entrypoint, 2048), "env": jsonField(b.Env, 4096),
-		event.FieldCommand: event.Clip(strings.Join(append(append([]string{}, b.Entrypoint...), b.Cmd...), " "), 4096),
+		event.FieldCommand: event.Clip(strings.Join(argv(b.Entrypoint, b.Cmd), " "), 4096),
 	}
 	var raw struct {
 		HostConfig json.RawMessage
@@ -176,18 +176,6 @@ func (h *handler) containerCreate(c *call, _ []string) error {
 	return nil
 }
 
-// noSuch is the engine's 404 for a container reference.
-func noSuch(ref string) error { return errorf(http.StatusNotFound, "No such container: "+ref) }
-
-// find looks a container up under the engine lock, or says why not.
-func (h *handler) find(ref string) (*container, error) {
-	ct := h.s.eng.lookup(ref)
-	if ct == nil {
-		return nil, noSuch(ref)
-	}
-	return ct, nil
-}
-
 // action records a container action as a command event.
 func (h *handler) action(c *call, action string, ct *container, extra map[string]string) {
 	f := map[string]string{"action": action, "container_id": ct.ID, "name": ct.Name, "image": event.Clip(ct.Image, 512)}
@@ -201,49 +189,47 @@ func (h *handler) action(c *call, action string, ct *container, extra map[string
 	h.s.emit(c.r, event.TypeCommand, event.Warning, f)
 }
 
-func (ct *container) commandLine() string {
-	return strings.Join(append(append([]string{}, ct.Entrypoint...), ct.Cmd...), " ")
+// argv is the command a container runs: its entrypoint, then its cmd.
+func argv(entrypoint, cmd []string) []string {
+	return append(append([]string{}, entrypoint...), cmd...)
 }
 
+func (ct *container) commandLine() string {
+	return strings.Join(argv(ct.Entrypoint, ct.Cmd), " ")
+}
+
+// pid is the host PID a running container's process shows.
+func (ct *container) pid() int { return 2000 + int(ct.ID[0])*37 }
+
 func (h *handler) containerStart(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	h.action(c, "container_start", ct, nil)
-	if ct.Running {
-		c.w.WriteHeader(http.StatusNotModified)
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		h.action(c, "container_start", ct, nil)
+		if ct.Running {
+			c.w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		select {
+		case <-ct.exited:
+			ct.Running, ct.Started = true, h.s.now() // a restart of an exited container
+		default:
+			ct.start(h.s.now())
+		}
+		c.w.WriteHeader(http.StatusNoContent)
 		return nil
-	}
-	select {
-	case <-ct.exited:
-		ct.Running, ct.Started = true, h.s.now() // a restart of an exited container
-	default:
-		ct.start(h.s.now())
-	}
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	})
 }
 
 func (h *handler) containerStop(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	h.action(c, "container_stop", ct, nil)
-	if !ct.Running {
-		c.w.WriteHeader(http.StatusNotModified)
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		h.action(c, "container_stop", ct, nil)
+		if !ct.Running {
+			c.w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		h.exit(ct, 137)
+		c.w.WriteHeader(http.StatusNoContent)
 		return nil
-	}
-	h.exit(ct, 137)
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	})
 }
 
 // exit stops a container; a restarted one is stopped by hand, since its
@@ -254,56 +240,41 @@ func (h *handler) exit(ct *container, code int) {
 }
 
 func (h *handler) containerRestart(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	h.action(c, "container_restart", ct, nil)
-	ct.start(h.s.now())
-	ct.Running, ct.Started = true, h.s.now()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		h.action(c, "container_restart", ct, nil)
+		ct.start(h.s.now())
+		ct.Running, ct.Started = true, h.s.now()
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 func (h *handler) containerKill(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	h.action(c, "container_kill", ct, map[string]string{"signal": event.Clip(c.r.URL.Query().Get("signal"), 32)})
-	if !ct.Running {
-		return errorf(http.StatusConflict, "Cannot kill container: "+args[0]+": Container "+ct.ID+" is not running")
-	}
-	h.exit(ct, 137)
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		h.action(c, "container_kill", ct, map[string]string{"signal": event.Clip(c.r.URL.Query().Get("signal"), 32)})
+		if !ct.Running {
+			return errorf(http.StatusConflict, "Cannot kill container: "+args[0]+": Container "+ct.ID+" is not running")
+		}
+		h.exit(ct, 137)
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 func (h *handler) containerDelete(c *call, args []string) error {
 	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	h.action(c, "container_delete", ct, nil)
-	q := c.r.URL.Query()
-	if ct.Running && !truthy(q.Get("force")) {
-		return errorf(http.StatusConflict, "You cannot remove a running container "+ct.ID+". Stop the container before attempting removal or force remove")
-	}
-	if ct.Running {
-		h.exit(ct, 137)
-	}
-	e.remove(ct)
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return containerKind.with(e, args[0], func(ct *container) error {
+		h.action(c, "container_delete", ct, nil)
+		if ct.Running && !truthy(c.r.URL.Query().Get("force")) {
+			return errorf(http.StatusConflict, "You cannot remove a running container "+ct.ID+". Stop the container before attempting removal or force remove")
+		}
+		if ct.Running {
+			h.exit(ct, 137)
+		}
+		e.remove(ct)
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 // truthy is the engine's boolValue for query parameters.
@@ -313,34 +284,31 @@ func truthy(s string) bool {
 }
 
 func (h *handler) containerResize(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, err := h.find(args[0]); err != nil {
-		return err
-	}
-	c.w.WriteHeader(http.StatusOK)
-	return nil
+	return containerKind.with(h.s.eng, args[0], func(*container) error {
+		c.w.WriteHeader(http.StatusOK)
+		return nil
+	})
 }
 
 // containerWait answers when the container is no longer running (or, for
 // condition=next-exit, when it next exits), as the engine does: headers
 // first, so the client knows the wait is in place.
 func (h *handler) containerWait(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	ct, err := h.find(args[0])
+	var ct *container
+	var exited chan struct{}
+	err := containerKind.with(h.s.eng, args[0], func(found *container) error {
+		ct, exited = found, found.exited
+		// next-exit and removed (docker run, before it starts the
+		// container) wait for the next exit; not-running answers at once
+		// when stopped.
+		if cond := c.r.URL.Query().Get("condition"); cond != "next-exit" && cond != "removed" && !ct.Running {
+			exited = nil
+		}
+		return nil
+	})
 	if err != nil {
-		e.mu.Unlock()
 		return err
 	}
-	exited := ct.exited
-	// next-exit and removed (docker run, before it starts the container)
-	// wait for the next exit; not-running answers at once when stopped.
-	if cond := c.r.URL.Query().Get("condition"); cond != "next-exit" && cond != "removed" && !ct.Running {
-		exited = nil
-	}
-	e.mu.Unlock()
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(http.StatusOK)
 	c.w.Flush()
@@ -353,6 +321,7 @@ func (h *handler) containerWait(c *call, args []string) error {
 			return nil
 		}
 	}
+	e := h.s.eng
 	e.mu.Lock()
 	code := ct.ExitCode
 	e.mu.Unlock()
@@ -522,13 +491,14 @@ func anyContains(set map[string]bool, s string) bool {
 
 // containerInspect is GET /containers/{id}/json, the fields clients read.
 func (h *handler) containerInspect(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		writeJSON(c.w, http.StatusOK, h.inspect(ct))
+		return nil
+	})
+}
+
+// inspect is a container's inspect body; the engine lock is held.
+func (h *handler) inspect(ct *container) map[string]any {
 	status := "created"
 	if ct.Running {
 		status = "running"
@@ -543,9 +513,9 @@ func (h *handler) containerInspect(c *call, args []string) error {
 	}
 	pid := 0
 	if ct.Running {
-		pid = 2000 + int(ct.ID[0])*37
+		pid = ct.pid()
 	}
-	cmd := append(append([]string{}, ct.Entrypoint...), ct.Cmd...)
+	cmd := argv(ct.Entrypoint, ct.Cmd)
 	hostConfig := json.RawMessage(`{"NetworkMode":"default","RestartPolicy":{"Name":"no","MaximumRetryCount":0}}`)
 	if len(ct.HostConfig) > 0 && json.Valid(ct.HostConfig) {
 		hostConfig = ct.HostConfig
@@ -574,8 +544,7 @@ func (h *handler) containerInspect(c *call, args []string) error {
 	if ct.Privileged {
 		body["AppArmorProfile"] = "unconfined"
 	}
-	writeJSON(c.w, http.StatusOK, body)
-	return nil
+	return body
 }
 
 func first(l []string) string {
@@ -594,22 +563,17 @@ func rest(l []string) []string {
 
 // containerTop is GET /containers/{id}/top: ps -ef of the container.
 func (h *handler) containerTop(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	if !ct.Running {
-		return errorf(http.StatusConflict, "Container "+ct.ID+" is not running")
-	}
-	pid := 2000 + int(ct.ID[0])*37
-	writeJSON(c.w, http.StatusOK, map[string]any{
-		"Processes": [][]string{{"root", itoa(pid), itoa(pid - 23), "0", ct.Started.Format("15:04"), "?", "00:00:00", ct.commandLine()}},
-		"Titles":    []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
+	return containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		if !ct.Running {
+			return notRunning(ct.ID)
+		}
+		pid := ct.pid()
+		writeJSON(c.w, http.StatusOK, map[string]any{
+			"Processes": [][]string{{"root", itoa(pid), itoa(pid - 23), "0", ct.Started.Format("15:04"), "?", "00:00:00", ct.commandLine()}},
+			"Titles":    []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
+		})
+		return nil
 	})
-	return nil
 }
 
 // humanDuration is go-units' HumanDuration, which docker ps uses.

@@ -27,29 +27,30 @@ func (h *handler) execCreate(c *call, args []string) error {
 		return err
 	}
 	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ct, err := h.find(args[0])
-	if err != nil {
-		return err
-	}
-	x := &execInst{ID: randomID(), ContainerID: ct.ID, Cmd: b.Cmd, User: b.User, WorkDir: b.WorkingDir, Tty: b.Tty,
-		Privileged: b.Privileged, Stdin: b.AttachStdin}
-	h.action(c, "exec_create", ct, map[string]string{
-		event.FieldCommand: event.Clip(strings.Join(b.Cmd, " "), 4096), "cmd": jsonField(b.Cmd, 4096),
-		"exec_id": x.ID, "user": event.Clip(b.User, 128), "privileged": boolString(b.Privileged),
-		"tty": boolString(b.Tty), "env": jsonField(b.Env, 2048)})
-	if !ct.Running {
-		return errorf(http.StatusConflict, "Container "+ct.ID+" is not running")
-	}
-	if len(b.Cmd) == 0 {
-		return errorf(http.StatusBadRequest, "No exec command specified")
-	}
-	e.addExec(x)
-	writeJSON(c.w, http.StatusCreated, struct {
-		ID string `json:"Id"`
-	}{x.ID})
-	return nil
+	return containerKind.with(e, args[0], func(ct *container) error {
+		x := &execInst{ID: randomID(), ContainerID: ct.ID, Cmd: b.Cmd, User: b.User, WorkDir: b.WorkingDir, Tty: b.Tty,
+			Privileged: b.Privileged, Stdin: b.AttachStdin}
+		h.action(c, "exec_create", ct, map[string]string{
+			event.FieldCommand: event.Clip(strings.Join(b.Cmd, " "), 4096), "cmd": jsonField(b.Cmd, 4096),
+			"exec_id": x.ID, "user": event.Clip(b.User, 128), "privileged": boolString(b.Privileged),
+			"tty": boolString(b.Tty), "env": jsonField(b.Env, 2048)})
+		if !ct.Running {
+			return notRunning(ct.ID)
+		}
+		if len(b.Cmd) == 0 {
+			return errorf(http.StatusBadRequest, "No exec command specified")
+		}
+		e.addExec(x)
+		writeJSON(c.w, http.StatusCreated, struct {
+			ID string `json:"Id"`
+		}{x.ID})
+		return nil
+	})
+}
+
+// notRunning is the engine's 409 for a container that has to run.
+func notRunning(id string) error {
+	return errorf(http.StatusConflict, "Container "+id+" is not running")
 }
 
 func boolString(b bool) string {
@@ -71,19 +72,19 @@ func (h *handler) execStart(c *call, args []string) error {
 		return err
 	}
 	e := h.s.eng
-	e.mu.Lock()
-	x := e.exec(args[0])
-	if x == nil {
-		e.mu.Unlock()
-		return errorf(http.StatusNotFound, "No such exec instance: "+args[0])
+	var x *execInst
+	var ct *container
+	err := execKind.with(e, args[0], func(found *execInst) error {
+		x, ct = found, e.lookup(found.ContainerID)
+		if ct == nil || !ct.Running {
+			return notRunning(x.ContainerID)
+		}
+		x.Running = true
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	ct := e.lookup(x.ContainerID)
-	if ct == nil || !ct.Running {
-		e.mu.Unlock()
-		return errorf(http.StatusConflict, "Container "+x.ContainerID+" is not running")
-	}
-	x.Running = true
-	e.mu.Unlock()
 	h.action(c, "exec_start", ct, map[string]string{event.FieldCommand: event.Clip(strings.Join(x.Cmd, " "), 4096),
 		"exec_id": x.ID, "detach": boolString(b.Detach)})
 	done := func() {
@@ -108,48 +109,48 @@ func (h *handler) execStart(c *call, args []string) error {
 }
 
 func (h *handler) execResize(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.exec(args[0]) == nil {
-		return errorf(http.StatusNotFound, "No such exec instance: "+args[0])
-	}
-	c.w.WriteHeader(http.StatusOK)
-	return nil
+	return execKind.with(h.s.eng, args[0], func(*execInst) error {
+		c.w.WriteHeader(http.StatusOK)
+		return nil
+	})
 }
 
 func (h *handler) execInspect(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	x := e.exec(args[0])
-	if x == nil {
-		return errorf(http.StatusNotFound, "No such exec instance: "+args[0])
-	}
-	type processConfig struct {
-		Tty        bool     `json:"tty"`
-		Entrypoint string   `json:"entrypoint"`
-		Arguments  []string `json:"arguments"`
-		Privileged bool     `json:"privileged"`
-		User       string   `json:"user,omitempty"`
-	}
+	return execKind.with(h.s.eng, args[0], func(x *execInst) error {
+		writeJSON(c.w, http.StatusOK, x.inspect())
+		return nil
+	})
+}
+
+// execJSON is an exec instance's inspect body.
+type execJSON struct {
+	ID            string        `json:"ID"`
+	Running       bool          `json:"Running"`
+	ExitCode      *int          `json:"ExitCode"`
+	ProcessConfig processConfig `json:"ProcessConfig"`
+	OpenStdin     bool          `json:"OpenStdin"`
+	OpenStderr    bool          `json:"OpenStderr"`
+	OpenStdout    bool          `json:"OpenStdout"`
+	CanRemove     bool          `json:"CanRemove"`
+	ContainerID   string        `json:"ContainerID"`
+	DetachKeys    string        `json:"DetachKeys"`
+	Pid           int           `json:"Pid"`
+}
+
+type processConfig struct {
+	Tty        bool     `json:"tty"`
+	Entrypoint string   `json:"entrypoint"`
+	Arguments  []string `json:"arguments"`
+	Privileged bool     `json:"privileged"`
+	User       string   `json:"user,omitempty"`
+}
+
+// inspect is x's inspect body; the engine lock is held.
+func (x *execInst) inspect() execJSON {
 	pid := 0
 	if x.Running {
 		pid = 3000 + int(x.ID[0])*11
 	}
-	writeJSON(c.w, http.StatusOK, struct {
-		ID            string        `json:"ID"`
-		Running       bool          `json:"Running"`
-		ExitCode      *int          `json:"ExitCode"`
-		ProcessConfig processConfig `json:"ProcessConfig"`
-		OpenStdin     bool          `json:"OpenStdin"`
-		OpenStderr    bool          `json:"OpenStderr"`
-		OpenStdout    bool          `json:"OpenStdout"`
-		CanRemove     bool          `json:"CanRemove"`
-		ContainerID   string        `json:"ContainerID"`
-		DetachKeys    string        `json:"DetachKeys"`
-		Pid           int           `json:"Pid"`
-	}{x.ID, x.Running, x.ExitCode, processConfig{x.Tty, first(x.Cmd), rest(x.Cmd), x.Privileged, x.User},
-		false, true, true, false, x.ContainerID, "", pid})
-	return nil
+	return execJSON{x.ID, x.Running, x.ExitCode, processConfig{x.Tty, first(x.Cmd), rest(x.Cmd), x.Privileged, x.User},
+		false, true, true, false, x.ContainerID, "", pid}
 }

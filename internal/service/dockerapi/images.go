@@ -31,6 +31,9 @@ func repoOf(ref string) string {
 	return ref
 }
 
+// repoDigest is im's reference by digest, as RepoDigests lists it.
+func (im *image) repoDigest() string { return repoOf(im.Ref) + "@" + im.Digest }
+
 func (h *handler) imageList(c *call, _ []string) error {
 	e := h.s.eng
 	e.mu.Lock()
@@ -38,7 +41,7 @@ func (h *handler) imageList(c *call, _ []string) error {
 	for i := len(e.images) - 1; i >= 0; i-- {
 		im := e.images[i]
 		out = append(out, imageSummary{Containers: -1, Created: im.Created.Unix(), ID: im.ID, ParentID: "",
-			RepoDigests: []string{repoOf(im.Ref) + "@" + im.Digest}, RepoTags: []string{im.Ref}, SharedSize: -1,
+			RepoDigests: []string{im.repoDigest()}, RepoTags: []string{im.Ref}, SharedSize: -1,
 			Size: im.Size, VirtualSize: im.Size})
 	}
 	e.mu.Unlock()
@@ -47,15 +50,16 @@ func (h *handler) imageList(c *call, _ []string) error {
 }
 
 func (h *handler) imageInspect(c *call, args []string) error {
-	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	im := e.imageByRef(args[0])
-	if im == nil {
-		return errorf(http.StatusNotFound, "No such image: "+args[0])
-	}
-	writeJSON(c.w, http.StatusOK, map[string]any{
-		"Id": im.ID, "RepoTags": []string{im.Ref}, "RepoDigests": []string{repoOf(im.Ref) + "@" + im.Digest},
+	return imageKind.with(h.s.eng, args[0], func(im *image) error {
+		writeJSON(c.w, http.StatusOK, im.inspect())
+		return nil
+	})
+}
+
+// inspect is im's inspect body.
+func (im *image) inspect() map[string]any {
+	return map[string]any{
+		"Id": im.ID, "RepoTags": []string{im.Ref}, "RepoDigests": []string{im.repoDigest()},
 		"Parent": "", "Comment": "", "Created": im.Created.UTC().Format(time.RFC3339Nano), "Container": "",
 		"DockerVersion": "20.10.23", "Author": "", "Architecture": "amd64", "Os": "linux", "Size": im.Size, "VirtualSize": im.Size,
 		"GraphDriver": map[string]any{"Name": "overlay2", "Data": map[string]string{
@@ -63,27 +67,22 @@ func (h *handler) imageInspect(c *call, args []string) error {
 			"WorkDir": "/var/lib/docker/overlay2/" + im.ID[7:] + "/work"}},
 		"RootFS":   map[string]any{"Type": "layers", "Layers": []string{"sha256:" + stableID(im.ID, "layer")}},
 		"Metadata": map[string]string{"LastTagTime": "0001-01-01T00:00:00Z"},
-	})
-	return nil
+	}
 }
 
 func (h *handler) imageDelete(c *call, args []string) error {
 	e := h.s.eng
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	im := e.imageByRef(args[0])
-	if im == nil {
-		return errorf(http.StatusNotFound, "No such image: "+args[0])
-	}
-	c.fields["action"] = "image_delete"
-	for i, x := range e.images {
-		if x == im {
-			e.images = append(e.images[:i], e.images[i+1:]...)
-			break
+	return imageKind.with(e, args[0], func(im *image) error {
+		c.fields["action"] = "image_delete"
+		for i, x := range e.images {
+			if x == im {
+				e.images = append(e.images[:i], e.images[i+1:]...)
+				break
+			}
 		}
-	}
-	writeJSON(c.w, http.StatusOK, []map[string]string{{"Untagged": im.Ref}, {"Untagged": repoOf(im.Ref) + "@" + im.Digest}, {"Deleted": im.ID}})
-	return nil
+		writeJSON(c.w, http.StatusOK, []map[string]string{{"Untagged": im.Ref}, {"Untagged": im.repoDigest()}, {"Deleted": im.ID}})
+		return nil
+	})
 }
 
 // progress is one line of the pull's JSON stream.

@@ -168,59 +168,48 @@ func (m *miniShell) uname(args []string) string {
 // splitStatements splits a script at ;, &&, ||, | and newlines outside
 // quotes.
 func splitStatements(s string) []string {
-	var out []string
-	var cur strings.Builder
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			}
-			cur.WriteByte(ch)
-		case ch == '\'' || ch == '"':
-			quote = ch
-			cur.WriteByte(ch)
-		case ch == ';' || ch == '\n' || ch == '&' || ch == '|':
-			out = append(out, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(ch)
-		}
-	}
-	return append(out, cur.String())
+	return splitQuoted(s, func(ch byte) bool { return ch == ';' || ch == '\n' || ch == '&' || ch == '|' }, false)
 }
 
 // words splits a simple command into words, removing quotes.
 func words(s string) []string {
+	return splitQuoted(s, func(ch byte) bool { return ch == ' ' || ch == '\t' }, true)
+}
+
+// splitQuoted splits s at the bytes sep takes outside single or double
+// quotes. Statements keep their quotes and every piece, for words to
+// split again; with unquote (words) the quotes go, and so do pieces
+// without a byte or a quote ("" is a word, a run of blanks is not).
+func splitQuoted(s string, sep func(byte) bool, unquote bool) []string {
 	var out []string
 	var cur strings.Builder
 	var quote byte
-	in := false
+	in := false // cur is a piece
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			} else {
-				cur.WriteByte(ch)
-			}
-		case ch == '\'' || ch == '"':
-			quote, in = ch, true
-		case ch == ' ' || ch == '\t':
-			if in {
+		case quote == 0 && sep(ch):
+			if in || !unquote {
 				out = append(out, cur.String())
-				cur.Reset()
-				in = false
 			}
-		default:
-			cur.WriteByte(ch)
-			in = true
+			cur.Reset()
+			in = false
+			continue
+		case quote == 0 && (ch == '\'' || ch == '"'):
+			quote, in = ch, true
+			if unquote {
+				continue
+			}
+		case quote != 0 && ch == quote:
+			quote = 0
+			if unquote {
+				continue
+			}
 		}
+		cur.WriteByte(ch)
+		in = true
 	}
-	if in {
+	if in || !unquote {
 		out = append(out, cur.String())
 	}
 	return out

@@ -183,19 +183,19 @@ type process struct {
 // new and leaves it running.
 func (h *handler) containerAttach(c *call, args []string) error {
 	e := h.s.eng
-	e.mu.Lock()
-	ct, err := h.find(args[0])
+	var p process
+	var fresh bool
+	var started chan struct{}
+	err := containerKind.with(e, args[0], func(ct *container) error {
+		h.action(c, "container_attach", ct, nil)
+		p = process{ct: ct, cmd: argv(ct.Entrypoint, ct.Cmd), tty: ct.Tty, stdin: truthy(c.r.URL.Query().Get("stdin")),
+			action: "attach_stdin"}
+		fresh, started = !ct.Running && ct.Started.IsZero(), ct.started
+		return nil
+	})
 	if err != nil {
-		e.mu.Unlock()
 		return err
 	}
-	q := c.r.URL.Query()
-	p := process{ct: ct, cmd: append(append([]string{}, ct.Entrypoint...), ct.Cmd...), tty: ct.Tty,
-		stdin: truthy(q.Get("stdin")), action: "attach_stdin"}
-	fresh := !ct.Running && ct.Started.IsZero()
-	started := ct.started
-	e.mu.Unlock()
-	h.action(c, "container_attach", ct, nil)
 	nc, rw, err := h.hijack(c, p.tty, false)
 	if err != nil {
 		return err
@@ -217,9 +217,9 @@ func (h *handler) containerAttach(c *call, args []string) error {
 	h.session(c, nc, rw, p)
 	if fresh {
 		e.mu.Lock()
-		h.exit(ct, 0)
-		if ct.AutoRemove {
-			e.remove(ct)
+		h.exit(p.ct, 0)
+		if p.ct.AutoRemove {
+			e.remove(p.ct)
 		}
 		e.mu.Unlock()
 	}
@@ -232,16 +232,16 @@ func (h *handler) containerLogs(c *call, args []string) error {
 	if !truthy(q.Get("stdout")) && !truthy(q.Get("stderr")) {
 		return errorf(http.StatusBadRequest, "Bad parameters: you must choose at least one stream")
 	}
-	e := h.s.eng
-	e.mu.Lock()
-	ct, err := h.find(args[0])
+	var logs []byte
+	var tty bool
+	err := containerKind.with(h.s.eng, args[0], func(ct *container) error {
+		h.action(c, "container_logs", ct, nil)
+		logs, tty = ct.logs, ct.Tty
+		return nil
+	})
 	if err != nil {
-		e.mu.Unlock()
 		return err
 	}
-	logs, tty := ct.logs, ct.Tty
-	e.mu.Unlock()
-	h.action(c, "container_logs", ct, nil)
 	c.w.Header().Set("Content-Type", streamType(c.version, tty))
 	c.w.WriteHeader(http.StatusOK)
 	if truthy(q.Get("stdout")) {
