@@ -152,3 +152,13 @@ func setField(f reflect.Value, s string) error {
 	}
 	return nil
 }
+
+// PersonaOf returns the persona a service was built with, or the
+// service's defaults (info.Persona) when it was built without one, as
+// tests do.
+func PersonaOf[T any](cfg Config, info Info) *T {
+	if p, ok := cfg.Persona.(*T); ok && p != nil {
+		return p
+	}
+	return info.Persona().(*T)
+}

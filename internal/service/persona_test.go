@@ -122,3 +122,14 @@ func TestDecodeEmbeddedPersona(t *testing.T) {
 		t.Error("the embedded persona's checks did not run")
 	}
 }
+
+func TestPersonaOf(t *testing.T) {
+	info := Info{Slug: "web", Persona: func() any { return &Web{Banner: "default"} }}
+	if p := PersonaOf[Web](Config{}, info); p.Banner != "default" {
+		t.Errorf("without a persona: %+v, want the defaults", p)
+	}
+	mine := &Web{Banner: "mine"}
+	if p := PersonaOf[Web](Config{Persona: mine}, info); p != mine {
+		t.Errorf("the built persona not returned: %+v", p)
+	}
+}

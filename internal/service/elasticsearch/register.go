@@ -175,10 +175,7 @@ func (Service) Info() service.Info {
 
 // New builds one decky's Elasticsearch.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona().(*Persona)
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	s := newServer(cfg, p)
 	if p.tls() {
 		if err := s.loadTLS(); err != nil {

@@ -35,10 +35,7 @@ func (Service) Info() service.Info {
 
 // New builds one decky's FTP server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona()
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	return newServer(cfg, p, time.Now)
 }
 

@@ -56,10 +56,7 @@ type Server struct {
 // nil for the defaults. The http and https services both run it: a
 // listener for HTTPSPort is served over TLS.
 func NewServer(cfg service.Config) (*Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = &Persona{}
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	r := resolve(p, cfg.Host.Distro)
 	s := &site{
 		product:   r.product,

@@ -137,10 +137,7 @@ func (Service) Info() service.Info {
 
 // New builds one decky's mongod.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona().(*Persona)
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("mongodb: %w", err)
 	}

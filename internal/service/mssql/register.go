@@ -39,10 +39,7 @@ func (Service) Info() service.Info {
 // New builds one decky's SQL Server; its TLS certificate is made now, or
 // read from the data directory where an earlier run kept it.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona().(*Persona)
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("mssql persona: %w", err)
 	}

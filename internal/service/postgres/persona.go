@@ -155,9 +155,6 @@ func (Service) Info() service.Info {
 
 // New builds one decky's PostgreSQL.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona().(*Persona)
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	return newServer(cfg, p.resolve(cfg.Host))
 }

@@ -44,10 +44,7 @@ func (Service) Info() service.Info {
 
 // New builds one decky's SMB server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = &Persona{}
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("smb persona: %w", err)
 	}

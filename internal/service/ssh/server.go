@@ -62,10 +62,7 @@ type Server struct {
 // created in) cfg.Host.DataDir, the fake filesystem and bound logins from
 // the decky's shared directory, where telnet finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = &Persona{}
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	if cfg.Host.DataDir == "" {
 		return nil, errors.New("ssh: no data directory")
 	}

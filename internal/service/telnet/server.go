@@ -49,10 +49,7 @@ type Server struct {
 // accepted logins are loaded from (or created in) the decky's shared
 // directory, where ssh finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = &Persona{}
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	if cfg.Host.DataDir == "" {
 		return nil, errors.New("telnet: no data directory")
 	}

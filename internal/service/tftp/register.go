@@ -123,10 +123,7 @@ func (Service) Info() service.Info {
 
 // New builds one decky's TFTP server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p, _ := cfg.Persona.(*Persona)
-	if p == nil {
-		p = defaultPersona().(*Persona)
-	}
+	p := service.PersonaOf[Persona](cfg, Service{}.Info())
 	return newServer(cfg, p)
 }
 
