@@ -118,8 +118,10 @@ func Build(opts Options) (Fleet, error) {
 	return finish(f, opts.Alloc)
 }
 
-// maxDefaultDeckies keeps the no-flags fleet small as the catalogue grows.
-const maxDefaultDeckies = 8
+// maxDefaultDeckies keeps the no-flags fleet small as the catalogue grows,
+// with room beside today's eight archetypes for the services none of them
+// runs.
+const maxDefaultDeckies = 12
 
 // DefaultFleet is the fleet `decnet up` brings up without flags: one decky
 // per archetype whose services are all implemented (in catalogue order), plus

@@ -198,8 +198,12 @@ func TestDefaultFleetGrows(t *testing.T) {
 		{"only redis", set("redis"), "[redis]"},
 		{"windows lands", set("ssh", "http", "redis", "smb", "rdp"), "windows-workstation linux-server deaddeck [redis ssh]"},
 		{"databases land", set("ssh", "http", "redis", "mysql", "postgres"), "linux-server database-server deaddeck"},
+		{"today's services, each on show", set("ssh", "telnet", "ftp", "tftp", "rdp", "vnc", "smb", "http", "https", "redis", "mysql",
+			"postgres", "mssql", "mongodb", "elasticsearch", "docker_api", "k8s", "ldap"),
+			"windows-workstation windows-server linux-server web-server database-server file-server devops-host deaddeck " +
+				"[elasticsearch https mongodb ssh] [mssql telnet tftp ssh] [vnc ssh]"},
 		{"half of the mail server", set("ssh", "smtp", "imap"), "deaddeck [imap smtp ssh]"},
-		{"everything", set(every...), "windows-workstation windows-server domain-controller linux-server web-server database-server mail-server file-server"},
+		{"everything", set(every...), "windows-workstation windows-server domain-controller linux-server web-server database-server mail-server file-server printer iot-device industrial-control voip-server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
