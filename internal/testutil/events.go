@@ -43,6 +43,18 @@ func (e *Events) OfType(typ string) []event.Event {
 	return out
 }
 
+// With returns the events of one type recorded so far whose field key
+// is value, in emission order.
+func (e *Events) With(typ, key, value string) []event.Event {
+	var out []event.Event
+	for _, ev := range e.OfType(typ) {
+		if ev.Fields[key] == value {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // Eventually polls cond every 10 ms until it holds, for effects of other
 // goroutines (events are often emitted after the client has its answer).
 // After 5 s it fails the test, naming what it waited for.

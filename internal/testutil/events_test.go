@@ -64,6 +64,37 @@ func TestEventsOrderAndCopy(t *testing.T) {
 	}
 }
 
+func TestEventsWith(t *testing.T) {
+	var evs Events
+	for _, e := range []event.Event{
+		{Type: event.TypeCommand, Fields: map[string]string{"action": "run", "n": "1"}},
+		{Type: event.TypeCommand, Fields: map[string]string{"action": "pull", "n": "2"}},
+		{Type: event.TypeAuth, Fields: map[string]string{"action": "run", "n": "3"}},
+		{Type: event.TypeCommand, Fields: map[string]string{"action": "run", "n": "4"}},
+		{Type: event.TypeCommand},
+	} {
+		evs.Emit(e)
+	}
+	tests := []struct {
+		typ, key, value string
+		want            []string // the n fields
+	}{
+		{event.TypeCommand, "action", "run", []string{"1", "4"}},
+		{event.TypeAuth, "action", "run", []string{"3"}},
+		{event.TypeCommand, "action", "kill", nil},
+		{event.TypeCommand, "action", "", []string{""}},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, e := range evs.With(tc.typ, tc.key, tc.value) {
+			got = append(got, e.Fields["n"])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("With(%s, %s, %q) = events %v, want %v", tc.typ, tc.key, tc.value, got, tc.want)
+		}
+	}
+}
+
 // fatalTB records Fatalf instead of stopping the goroutine.
 type fatalTB struct {
 	testing.TB

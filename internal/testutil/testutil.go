@@ -2,11 +2,15 @@
 package testutil
 
 import (
+	"bytes"
 	"encoding/hex"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run in CI, where nothing may be skipped
@@ -65,4 +69,41 @@ func Hex(s string) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// Dial connects to addr over TCP, with a deadline of d from now for the
+// whole exchange so that a silent server fails the test instead of
+// hanging it. The connection is closed when the test ends; close it
+// sooner where the server must see the end.
+func Dial(t testing.TB, addr string, d time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(d))
+	return c
+}
+
+// Buffer collects a process's or server's output while the test reads
+// it: unlike bytes.Buffer it is safe for concurrent use. Its zero value
+// is ready.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -2,7 +2,6 @@ package dockerapi
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -28,50 +28,12 @@ type daemon struct {
 // package's range) until the test ends.
 func start(t testing.TB, host string, keys map[string]string) *daemon {
 	t.Helper()
-	p, err := service.NewPersona(Service{}.Info(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := testHost
 	h.DataDir = t.TempDir()
 	h.IP = host
-	ev := &testutil.Events{}
-	s, err := Service{}.New(service.Config{Host: h, Persona: p, Emit: ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls := service.Listeners{TCP: map[int]net.Listener{}}
-	d := &daemon{ev: ev, srv: s.(*Server), host: h}
-	for _, port := range []int{PlainPort, TLSPort} {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls.TCP[port] = ln
-		if port == PlainPort {
-			d.plain = ln.Addr().String()
-		} else {
-			d.tls = ln.Addr().String()
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ls) }()
-	t.Cleanup(func() {
-		cancel()
-		for _, ln := range ls.TCP {
-			ln.Close()
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return within 5s")
-		}
-	})
-	return d
+	srv, ev := servicetest.New(t, Service{}, h, keys)
+	addrs := servicetest.ServeTCPPorts(t, srv, host, PlainPort, TLSPort)
+	return &daemon{plain: addrs[PlainPort], tls: addrs[TLSPort], ev: ev, srv: srv.(*Server), host: h}
 }
 
 // dockerCLI runs the docker client and returns its output.
@@ -109,13 +71,7 @@ func runTool(t *testing.T, bin string, args ...string) (string, error) {
 
 // commands returns the command events with action a.
 func commands(ev *testutil.Events, action string) []event.Event {
-	var out []event.Event
-	for _, e := range ev.OfType(event.TypeCommand) {
-		if e.Fields["action"] == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return ev.With(event.TypeCommand, "action", action)
 }
 
 func contains(s string, subs ...string) bool {

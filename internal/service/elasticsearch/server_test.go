@@ -40,12 +40,8 @@ func persona(mod func(*Persona)) *Persona {
 // exchange sends raw bytes and reads until the server closes.
 func exchange(t *testing.T, addr, raw string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 5*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte(raw))
 	var b bytes.Buffer
 	b.ReadFrom(c)

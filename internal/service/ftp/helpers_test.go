@@ -53,12 +53,7 @@ type client struct {
 
 func dial(t testing.TB, addr string) *client {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	t.Cleanup(func() { c.Close() })
+	c := testutil.Dial(t, addr, 20*time.Second)
 	return &client{t: t, conn: c, r: bufio.NewReader(c)}
 }
 

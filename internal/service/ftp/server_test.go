@@ -28,13 +28,7 @@ func sum(b []byte) string {
 
 // captured returns the file_captured events for path p.
 func captured(evs *testutil.Events, p string) []event.Event {
-	var out []event.Event
-	for _, e := range evs.OfType(event.TypeFileCaptured) {
-		if e.Fields["orig_path"] == p {
-			out = append(out, e)
-		}
-	}
-	return out
+	return evs.With(event.TypeFileCaptured, "orig_path", p)
 }
 
 // checkArtifact checks a file_captured event against the bytes sent and

@@ -24,19 +24,7 @@ import (
 // persona keys.
 func newTestServer(t *testing.T, name string, keys map[string]string) (service.Server, *testutil.Events) {
 	t.Helper()
-	p, err := service.NewPersona(Service{}.Info(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := &testutil.Events{}
-	srv, err := Service{}.New(service.Config{
-		Host:    service.Host{Name: name, Hostname: name, Distro: "debian", IP: "127.0.110.1", DataDir: t.TempDir()},
-		Persona: p, Emit: ev,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, ev
+	return servicetest.New(t, Service{}, service.Host{Name: name, Hostname: name, Distro: "debian", IP: "127.0.110.1", DataDir: t.TempDir()}, keys)
 }
 
 // TestCurl: curl gets the Apache default page over TLS 1.3 with

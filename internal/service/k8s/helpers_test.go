@@ -1,12 +1,10 @@
 package k8s
 
 import (
-	"context"
-	"net"
 	"testing"
-	"time"
 
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -29,26 +27,6 @@ func start(t *testing.T, p *Persona, host string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ls := service.Listeners{TCP: map[int]net.Listener{}}
-	addrs := map[int]string{}
-	for _, port := range []int{SecurePort, InsecurePort} {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls.TCP[port] = ln
-		addrs[port] = ln.Addr().String()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ls) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return")
-		}
-	})
+	addrs := servicetest.ServeTCPPorts(t, srv, host, SecurePort, InsecurePort)
 	return &testServer{events: ev, secure: addrs[SecurePort], plain: addrs[InsecurePort]}
 }

@@ -3,7 +3,6 @@ package ldap
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"flag"
 	"net"
 	"os"
@@ -77,27 +76,6 @@ func bindResult(t *testing.T, b []byte) (code int64, matched, diag string, creds
 	return code, string(fs[1].body), string(fs[2].body), creds
 }
 
-// golden compares got with testdata/golden/name (hex), or rewrites it.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".hex")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(got)+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(want)) != hex.EncodeToString(got) {
-		t.Errorf("%s differs from the golden file:\n got %x\nwant %s", name, got, want)
-	}
-}
-
 // TestADWire pins the AD persona's bytes in golden files: 4-octet
 // lengths on constructed elements, the 52e diagnostic with its NUL, the
 // bind-required refusal, and the root DSE nmap's probe gets.
@@ -118,7 +96,7 @@ func TestADWire(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			golden(t, tc.name, c.send(tc.req))
+			testutil.GoldenHex(t, filepath.Join("testdata", "golden", tc.name+".hex"), c.send(tc.req), *update)
 		})
 	}
 	if f := waitEvent(t, ev, event.TypeRequest, "base", "DC=corp,DC=local"); f["result"] != "1" {

@@ -4,48 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
-)
 
-// proxy forwards connections to target and records, per connection, what
-// the client sent.
-func proxy(t *testing.T, ip, target string, mu *sync.Mutex, flows *[][]byte) string {
-	ln, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				var buf bytes.Buffer
-				go io.Copy(c, u)
-				io.Copy(io.MultiWriter(u, &buf), c)
-				mu.Lock()
-				*flows = append(*flows, buf.Bytes())
-				mu.Unlock()
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
+	"decnet/internal/testutil"
+)
 
 // TestCaptureSeeds remakes the fuzz corpora from real clients' traffic:
 // ldap-utils (simple, StartTLS, CRAM-MD5, NTLM, DIGEST-MD5, SCRAM binds,
@@ -58,12 +24,11 @@ func TestCaptureSeeds(t *testing.T) {
 	if os.Getenv("LDAP_CAPTURE_SEEDS") == "" {
 		t.Skip("LDAP_CAPTURE_SEEDS is not set")
 	}
-	var mu sync.Mutex
-	var flows [][]byte
 	_, ol, _, _ := startServer(t, hostLinux, &Persona{StartTLS: false, Domain: "kestrel.com"}, addrClients)
 	_, ad, _, _ := startServer(t, hostWindows, &Persona{Domain: "corp.local"}, addrClients)
-	pol := proxy(t, addrClients, ol, &mu, &flows)
-	pad := proxy(t, addrClients, ad, &mu, &flows)
+	proxyOL := testutil.StartProxy(t, addrClients, ol)
+	proxyAD := testutil.StartProxy(t, addrClients, ad)
+	pol, pad := proxyOL.Addr, proxyAD.Addr
 	run := func(name string, args ...string) { out, _ := ldapTool(t, name, args...); t.Log(out) }
 	runSh := func(c string) { out, _ := exec.Command("sh", "-c", c).CombinedOutput(); t.Log(string(out)) }
 	run("ldapwhoami", "-x", "-H", "ldap://"+pol, "-D", "cn=admin,dc=kestrel,dc=com", "-w", "secret")
@@ -95,11 +60,10 @@ c = ldap3.Connection(s, user="CORP\\administrator", password="Passw0rd!", authen
 print(c.bind())
 `
 	runSh("OPENSSL_CONF=" + conf + " " + py + " -c '" + script + "' " + host + " " + port)
-	mu.Lock()
-	defer mu.Unlock()
+	flows := append(proxyOL.Flows(), proxyAD.Flows()...)
 	n := 0
 	for i, f := range flows {
-		writeSeed(t, "FuzzSession", fmt.Sprintf("flow-%03d", i+1), f)
+		testutil.WriteSeed(t, "FuzzSession", fmt.Sprintf("flow-%03d", i+1), f)
 		r := bufio.NewReader(bytes.NewReader(f))
 		for {
 			fr, err := readFrame(r, 1<<20)
@@ -107,20 +71,8 @@ print(c.bind())
 				break
 			}
 			n++
-			writeSeed(t, "FuzzMessage", fmt.Sprintf("client-%03d", n), fr)
+			testutil.WriteSeed(t, "FuzzMessage", fmt.Sprintf("client-%03d", n), fr)
 		}
 	}
 	t.Logf("%d message seeds from %d connections", n, len(flows))
-}
-
-// writeSeed writes one seed of a []byte fuzz target.
-func writeSeed(t *testing.T, target, name string, data []byte) {
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	seed := "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(seed), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

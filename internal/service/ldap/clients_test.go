@@ -166,7 +166,7 @@ func TestSASLClients(t *testing.T) {
 				t.Errorf("output:\n%s", out)
 			}
 			f := waitEvent(t, ev, event.TypeAuth, event.FieldMethod, "sasl/"+mech)
-			for _, e := range eventsWith(ev, event.TypeAuth, event.FieldMethod, "sasl/"+mech) {
+			for _, e := range ev.With(event.TypeAuth, event.FieldMethod, "sasl/"+mech) {
 				if e.Fields[event.FieldSuccess] != "" {
 					f = e.Fields
 				}

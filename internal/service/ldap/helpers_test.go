@@ -1,7 +1,6 @@
 package ldap
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"encoding/base64"
@@ -14,6 +13,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -81,23 +81,7 @@ func serve(t *testing.T, s *Server, ip string, real bool) (ldapAddr, ldapsAddr s
 		}
 		ls.TCP[port] = ln
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ls) }()
-	t.Cleanup(func() {
-		cancel()
-		for _, ln := range ls.TCP {
-			ln.Close()
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return within 5s")
-		}
-	})
+	servicetest.Serve(t, s, ls)
 	return ls.TCP[PortLDAP].Addr().String(), ls.TCP[PortLDAPS].Addr().String()
 }
 
@@ -109,23 +93,12 @@ func startServer(t *testing.T, h service.Host, p *Persona, ip string) (s *Server
 	return s, ldapAddr, ldapsAddr, ev
 }
 
-// eventsWith returns the events of type typ whose field key is value.
-func eventsWith(ev *testutil.Events, typ, key, value string) []event.Event {
-	var out []event.Event
-	for _, e := range ev.OfType(typ) {
-		if e.Fields[key] == value {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // waitEvent waits for an event of type typ whose field key is value.
 func waitEvent(t *testing.T, ev *testutil.Events, typ, key, value string) map[string]string {
 	t.Helper()
 	var got []event.Event
 	testutil.Eventually(t, typ+" event with "+key+"="+value, func() bool {
-		got = eventsWith(ev, typ, key, value)
+		got = ev.With(typ, key, value)
 		return len(got) > 0
 	})
 	return got[len(got)-1].Fields

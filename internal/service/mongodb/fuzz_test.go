@@ -3,15 +3,12 @@ package mongodb
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/testutil"
 )
 
 // FuzzMessage runs a byte stream through the framing and command layers of
@@ -99,56 +96,25 @@ func TestCaptureSeeds(t *testing.T) {
 	}
 	addr, _ := start(t, "127.0.104.30", nil)
 	authAddr, _ := start(t, "127.0.104.31", map[string]string{"auth": "true"})
-	var mu sync.Mutex
-	var streams [][]byte
-	proxy := func(target string) string {
-		ln, err := net.Listen("tcp", "127.0.104.32:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					u, err := net.Dial("tcp", target)
-					if err != nil {
-						return
-					}
-					defer u.Close()
-					go io.Copy(c, u)
-					b, _ := io.ReadAll(io.TeeReader(c, u))
-					mu.Lock()
-					streams = append(streams, b)
-					mu.Unlock()
-				}()
-			}
-		}()
-		return ln.Addr().String()
-	}
-	pymongo(t, proxy(addr), `
+	plain := testutil.StartProxy(t, "127.0.104.32", addr)
+	auth := testutil.StartProxy(t, "127.0.104.32", authAddr)
+	pymongo(t, plain.Addr, `
 c = pymongo.MongoClient(H, P, serverSelectionTimeoutMS=3000)
 c.list_database_names(); c.shop.list_collection_names(); list(c.shop.customers.find({"city": "Leeds"}).limit(2))
 c.shop.customers.count_documents({}); c.admin.command("getLog", "startupWarnings"); c.admin.command("serverStatus")
 c.admin.command("getCmdLineOpts"); c.admin.command("whatsmyuri"); c.x.y.insert_many([{"a": i} for i in range(3)])
 c.x.y.delete_many({"a": 1}); c.drop_database("x"); c.close()
 `)
-	pymongo(t, proxy(authAddr), `
+	pymongo(t, auth.Addr, `
 for m in ("SCRAM-SHA-1", "SCRAM-SHA-256"):
     try:
         pymongo.MongoClient(H, P, username="admin", password="admin", authMechanism=m, serverSelectionTimeoutMS=3000).admin.command("ping")
     except pymongo.errors.OperationFailure:
         pass
 `)
-	mu.Lock()
-	defer mu.Unlock()
 	var docs [][]byte
-	for i, s := range streams {
-		writeSeed(t, "FuzzMessage", i, s)
+	for i, s := range append(plain.Flows(), auth.Flows()...) {
+		testutil.WriteSeed(t, "FuzzMessage", fmt.Sprintf("pymongo%02d", i), s)
 		for rest := s; len(rest) >= headerLen; {
 			n := int(binary.LittleEndian.Uint32(rest))
 			if n < headerLen || n > len(rest) {
@@ -161,17 +127,6 @@ for m in ("SCRAM-SHA-1", "SCRAM-SHA-256"):
 		}
 	}
 	for i, d := range docs {
-		writeSeed(t, "FuzzBSON", i, d)
-	}
-}
-
-func writeSeed(t *testing.T, target string, i int, b []byte) {
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("pymongo%02d", i)), []byte(body), 0o644); err != nil {
-		t.Fatal(err)
+		testutil.WriteSeed(t, "FuzzBSON", fmt.Sprintf("pymongo%02d", i), d)
 	}
 }

@@ -13,19 +13,7 @@ import (
 // until the test ends.
 func start(t testing.TB, host string, keys map[string]string) (string, *testutil.Events) {
 	t.Helper()
-	p, err := service.NewPersona(Service{}.Info(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &testutil.Events{}
-	srv, err := Service{}.New(service.Config{
-		Host:    service.Host{Name: "decky-04", Hostname: "db-prod-02", Distro: "ubuntu22"},
-		Persona: p, Emit: rec,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return servicetest.ServeTCP(t, srv, host, Port), rec
+	return servicetest.Start(t, Service{}, service.Host{Name: "decky-04", Hostname: "db-prod-02", Distro: "ubuntu22", IP: host}, keys, Port)
 }
 
 func splitAddr(t testing.TB, addr string) (string, string) {

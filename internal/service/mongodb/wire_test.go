@@ -4,13 +4,13 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/testutil"
 )
 
 // msg builds an OP_MSG: a body, optional document sequences, flags, and a
@@ -132,12 +132,8 @@ func testConfig() service.Config {
 // TestHTTPOnDriverPort checks mongod's answer to a browser.
 func TestHTTPOnDriverPort(t *testing.T) {
 	addr, rec := start(t, "127.0.104.40", nil)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 5*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	buf := make([]byte, 512)
 	n, _ := io.ReadAtLeast(c, buf, len(httpReply))
@@ -184,12 +180,8 @@ func TestBSONRejects(t *testing.T) {
 // again and again without being asked, each reply answering the last.
 func TestExhaustHello(t *testing.T) {
 	addr, rec := start(t, "127.0.104.41", nil)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 10*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	read := func() []byte {
 		t.Helper()
 		hdr := make([]byte, headerLen)

@@ -13,6 +13,8 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/ntlmssp"
+	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -185,7 +187,7 @@ func TestNmapVersionScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			serveListener(t, s, ln)
+			servicetest.Serve(t, s, service.Listeners{TCP: map[int]net.Listener{Port: ln}})
 			// A connect scan: a SYN scan on loopback sometimes misses the
 			// SYN-ACK and calls the port filtered.
 			out := run(t, nil, nmap, "-sT", "-sV", "-Pn", "-n", "-p", "1433", tc.addr)

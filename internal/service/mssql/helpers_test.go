@@ -40,21 +40,6 @@ func serve(t testing.TB, s *Server, addr string) string {
 	return servicetest.ServeTCP(t, s, addr, Port)
 }
 
-// serveListener serves s on ln until the test ends.
-func serveListener(t testing.TB, s *Server, ln net.Listener) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{Port: ln}}) }()
-	t.Cleanup(func() {
-		cancel()
-		ln.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-}
-
 // drive runs one session that reads in and returns what it wrote.
 func drive(t testing.TB, s *Server, in []byte) []byte {
 	t.Helper()

@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +15,8 @@ import (
 // salt, and that its second answer is recorded crackable.
 func TestAuthSwitch(t *testing.T) {
 	addr, ev := startServer(t, testIP(2), map[string]string{"remote_users": "app"})
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 5*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	_, g, err := readPacket(c)
 	if err != nil {
 		t.Fatal(err)
@@ -107,12 +102,8 @@ func TestHandshakeTimeout(t *testing.T) {
 	handshakeTimeout = 200 * time.Millisecond
 	t.Cleanup(func() { handshakeTimeout = old })
 	addr, ev := startServer(t, testIP(3), nil)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 5*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := readPacket(c); err != nil {
 		t.Fatal(err)
 	}

@@ -24,16 +24,7 @@ func testIP(n int) string { return "127.0.101." + strconv.Itoa(n) }
 // newTestServer builds a server for persona keys on a Debian decky "db01".
 func newTestServer(t testing.TB, keys map[string]string) (*Server, *testutil.Events) {
 	t.Helper()
-	p, err := service.NewPersona(Service{}.Info(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := &testutil.Events{}
-	cfg := service.Config{Host: service.Host{Name: "decky1", Hostname: "db01", Distro: "debian", DataDir: t.TempDir()}, Persona: p, Emit: ev}
-	srv, err := Service{}.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, ev := servicetest.New(t, Service{}, service.Host{Name: "decky1", Hostname: "db01", Distro: "debian", DataDir: t.TempDir()}, keys)
 	return srv.(*Server), ev
 }
 

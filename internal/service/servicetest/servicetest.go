@@ -8,24 +8,81 @@ import (
 	"time"
 
 	"decnet/internal/service"
+	"decnet/internal/testutil"
 )
 
-// ServeTCP serves srv's declared TCP port on a fresh listener at host
-// (a loopback address, any free port) until the test ends, and returns
-// the listener's address. At the end it stops the server and fails the
-// test if Serve returned an error or did not return within 5 s.
-func ServeTCP(t testing.TB, srv service.Server, host string, port int) string {
+// New builds svc's server for the decky h from persona keys, decoded as
+// the fleet configuration's are, and returns it with the recorder of its
+// events.
+func New(t testing.TB, svc service.Service, h service.Host, keys map[string]string) (service.Server, *testutil.Events) {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	p, err := service.NewPersona(svc.Info(), keys)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ev := &testutil.Events{}
+	srv, err := svc.New(service.Config{Host: h, Persona: p, Emit: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ev
+}
+
+// Start builds svc's server as New does and serves its declared TCP port
+// on a fresh port of h.IP (a loopback address) until the test ends. It
+// returns the listener's address and the server's events.
+func Start(t testing.TB, svc service.Service, h service.Host, keys map[string]string, port int) (string, *testutil.Events) {
+	t.Helper()
+	srv, ev := New(t, svc, h, keys)
+	return ServeTCP(t, srv, h.IP, port), ev
+}
+
+// ServeTCP serves srv's declared TCP port on a fresh listener at host
+// (a loopback address, any free port) until the test ends, and returns
+// the listener's address. At the end it stops the server as Serve does.
+func ServeTCP(t testing.TB, srv service.Server, host string, port int) string {
+	t.Helper()
+	return ServeTCPPorts(t, srv, host, port)[port]
+}
+
+// ServeTCPPorts is ServeTCP for a server of several TCP ports: each
+// declared port gets a fresh listener at host. It returns the listeners'
+// addresses by declared port.
+func ServeTCPPorts(t testing.TB, srv service.Server, host string, ports ...int) map[int]string {
+	t.Helper()
+	ls := service.Listeners{TCP: map[int]net.Listener{}}
+	addrs := map[int]string{}
+	for _, port := range ports {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			for _, ln := range ls.TCP {
+				ln.Close()
+			}
+			t.Fatal(err)
+		}
+		ls.TCP[port] = ln
+		addrs[port] = ln.Addr().String()
+	}
+	Serve(t, srv, ls)
+	return addrs
+}
+
+// Serve serves srv on ls until the test ends. At the end it stops the
+// server, closes every listener (the runtime's part) and fails the test
+// if Serve returned an error or did not return within 5 s.
+func Serve(t testing.TB, srv service.Server, ls service.Listeners) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{port: ln}}) }()
+	go func() { done <- srv.Serve(ctx, ls) }()
 	t.Cleanup(func() {
 		cancel()
-		ln.Close()
+		for _, ln := range ls.TCP {
+			ln.Close()
+		}
+		for _, pc := range ls.UDP {
+			pc.Close()
+		}
 		select {
 		case err := <-done:
 			if err != nil {
@@ -35,5 +92,4 @@ func ServeTCP(t testing.TB, srv service.Server, host string, port int) string {
 			t.Error("Serve did not return within 5s of the end of the test")
 		}
 	})
-	return ln.Addr().String()
 }

@@ -2,7 +2,6 @@ package smb
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"flag"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"decnet/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -123,7 +124,7 @@ func TestNegotiateGolden(t *testing.T) {
 			frames := clientFrames(t, tc.capture)[:tc.frame+1]
 			outs := replay(t, tc.os, tc.port, frames)
 			got := outs[len(outs)-1]
-			golden(t, tc.name, got)
+			testutil.GoldenHex(t, filepath.Join("testdata", "golden", tc.name+".hex"), got, *update)
 			r := parseNegResponse(t, got)
 			if r.dialect != tc.dialect || r.capabilities != tc.caps || r.maxSize != tc.max {
 				t.Errorf("dialect %#x capabilities %#x max %d, want %#x %#x %d", r.dialect, r.capabilities, r.maxSize, tc.dialect, tc.caps, tc.max)
@@ -165,27 +166,5 @@ func TestSambaSMB1Refusal(t *testing.T) {
 		if f := fieldsOf(ev, "negotiate"); len(f) != 1 || f[0]["result"] != "no common dialect" || f[0]["dialects"] != `["NT LM 0.12"]` {
 			t.Errorf("%s: negotiate events %v", tc.os, f)
 		}
-	}
-}
-
-// golden compares got with testdata/golden/name.hex, or writes it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".hex")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(got)+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w, _ := hex.DecodeString(string(bytes.TrimSpace(want))); !bytes.Equal(got, w) {
-		t.Errorf("%s differs from golden\n got %x\nwant %x", name, got, w)
 	}
 }

@@ -2,15 +2,14 @@ package smb
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -100,23 +99,7 @@ func serve(t testing.TB, s *Server, addr string, port int) (string, *recorder) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{port: tapListener{ln, rec}}})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		ln.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not stop")
-		}
-	})
+	servicetest.Serve(t, s, service.Listeners{TCP: map[int]net.Listener{port: tapListener{ln, rec}}})
 	return ln.Addr().String(), rec
 }
 

@@ -295,12 +295,8 @@ func TestIdentProbes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", ts.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := testutil.Dial(t, ts.addr, 5*time.Second)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
 			io.WriteString(c, tt.send)
 			if !tt.kexinit {
 				got, _ := io.ReadAll(c)

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,25 +133,7 @@ func readKexinit(r io.Reader) (kexinitPacket, error) {
 // sshdReady is a real sshd serving on a loopback address.
 type sshdReady struct {
 	addr string
-	log  *syncBuffer
-}
-
-// syncBuffer collects sshd's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log  *testutil.Buffer
 }
 
 // startSSHD runs Debian's sshd in the foreground on ip with fresh host keys
@@ -193,7 +174,7 @@ func startSSHD(t *testing.T, ip string) sshdReady {
 	if err := os.WriteFile(cfg, []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &testutil.Buffer{}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", cfg)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -235,14 +216,11 @@ var clientKexLists = []string{"curve25519-sha256", "ssh-ed25519", "aes128-ctr", 
 // returns the server's plaintext packets up to its NEWKEYS.
 func handshake(t *testing.T, addr string) serverKex {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 5*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(c)
 	var k serverKex
+	var err error
 	if k.line, err = br.ReadString('\n'); err != nil {
 		t.Fatalf("%s: identification: %v", addr, err)
 	}
@@ -368,12 +346,8 @@ func TestDifferentialMaxStartups(t *testing.T) {
 // server said and how the connection ended.
 func probe(t *testing.T, addr, send string) (string, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testutil.Dial(t, addr, 3*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.WriteString(c, send); err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,13 @@
 package tftp
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -61,21 +61,7 @@ func serve(t *testing.T, s *Server, ip string) *net.UDPAddr {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, service.Listeners{UDP: map[int]net.PacketConn{Port: pc}}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return after cancel")
-		}
-		pc.Close()
-	})
+	servicetest.Serve(t, s, service.Listeners{UDP: map[int]net.PacketConn{Port: pc}})
 	return pc.LocalAddr().(*net.UDPAddr)
 }
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,24 +124,6 @@ func TestVncsnapshotEndToEnd(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a command's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TigerVNC 1.12's own viewer against the tigervnc persona over VeNCrypt's
 // anonymous TLS. With the default SecurityTypes on both sides it picks
 // TLSVnc, completes GnuTLS's handshake and answers the challenge inside
@@ -185,7 +166,7 @@ func TestTigerVNCViewerEndToEnd(t *testing.T) {
 				// The viewer's VNC_PASSWORD would also replace -passwd for VncAuth.
 				cmd.Env = append(cmd.Env, "VNC_USERNAME=alice", "VNC_PASSWORD=hunter2")
 			}
-			var out lockedBuffer
+			var out testutil.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package vnc
 
 import (
 	"bytes"
+	"decnet/internal/testutil"
 	"errors"
 	"io"
 	"net"
@@ -244,12 +245,8 @@ func TestFailureDelay(t *testing.T) {
 	}{{TigerVNC, 100 * time.Millisecond, time.Second}, {RealVNC, 0, 80 * time.Millisecond}, {LibVNCServer, 0, 80 * time.Millisecond}} {
 		t.Run(tc.product, func(t *testing.T) {
 			_, addr, _ := startServer(t, &Persona{Product: tc.product})
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := testutil.Dial(t, addr, 3*time.Second)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(3 * time.Second))
 			io.ReadFull(c, make([]byte, 12))
 			c.Write([]byte("RFB 003.008\n"))
 			n := make([]byte, 1)
@@ -285,12 +282,8 @@ func TestFailDelayClientGone(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr, _ := startServer(t, &Persona{Product: TigerVNC})
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := testutil.Dial(t, addr, 5*time.Second)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
 			head := cat("RFB 003.008\n", h("02 13 02"), testChallenge)
 			if _, err := c.Write(cat("RFB 003.008\n", h("02"), wrongResponse, tc.extra)); err != nil {
 				t.Fatal(err)
