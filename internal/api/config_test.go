@@ -9,6 +9,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/store"
+	"decnet/internal/testutil"
 )
 
 // refusingFleet fails every change of the global interval with err.
@@ -204,7 +205,7 @@ func TestReinit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs *logCapture
+			var logs *testutil.Logs
 			f, db := newSQLiteFixture(t, func(c *Config) { c.Developer = tt.dev; logs = captureLogs(c) })
 			base := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 			recs := []event.Record{
@@ -241,8 +242,8 @@ func TestReinit(t *testing.T) {
 			if _, err := db.UserByUUID(t.Context(), u.UUID); err != nil {
 				t.Fatalf("reinit deleted the user: %v", err)
 			}
-			if n := len(logs.records(t, "data purged")); n != 1 {
-				t.Fatalf("%d purge records:\n%s", n, logs.text())
+			if n := len(logs.Records(t, "data purged")); n != 1 {
+				t.Fatalf("%d purge records:\n%s", n, logs.String())
 			}
 		})
 	}

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"decnet/internal/store"
+	"decnet/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -236,47 +235,9 @@ func (f *fixture) uncached() {
 	}
 }
 
-// logCapture collects a server's logs as JSON lines.
-type logCapture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *logCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
 // captureLogs makes cfg's logger write to the returned capture.
-func captureLogs(cfg *Config) *logCapture {
-	c := &logCapture{}
-	cfg.Logger = slog.New(slog.NewJSONHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug}))
+func captureLogs(cfg *Config) *testutil.Logs {
+	c := &testutil.Logs{}
+	cfg.Logger = c.Logger()
 	return c
-}
-
-// text is everything logged so far.
-func (c *logCapture) text() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
-}
-
-// records returns the logged records whose msg is msg, oldest first.
-func (c *logCapture) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(c.text()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"decnet/internal/store"
+	"decnet/internal/testutil"
 )
 
 // limiterAt is a limiter on a clock the test moves.
@@ -233,9 +234,9 @@ func TestSourceOf(t *testing.T) {
 
 // limitFixture is a server with alice (viewer) and bob (admin) whose
 // limiter runs on a clock the test moves, logging into logs.
-func limitFixture(t *testing.T) (*fixture, *settableClock, *logCapture) {
+func limitFixture(t *testing.T) (*fixture, *settableClock, *testutil.Logs) {
 	t.Helper()
-	var logs *logCapture
+	var logs *testutil.Logs
 	f := newFixture(t, func(c *Config) { logs = captureLogs(c) })
 	clk := newSettableClock()
 	f.srv.logins.now = clk.now
@@ -374,7 +375,7 @@ func TestLoginAudit(t *testing.T) {
 	}
 	expectLimited(t, f.login(t, src, "mallory", "mallory-secret"), 900)
 
-	recs := logs.records(t, "login attempt")
+	recs := logs.Records(t, "login attempt")
 	want := []map[string]any{
 		{"level": "INFO", "outcome": "success", "source": "192.0.2.40", "user": "alice", "role": "viewer"},
 		{"level": "INFO", "outcome": "failure", "source": "192.0.2.40", "user": "alice", "reason": "wrong password"},
@@ -389,7 +390,7 @@ func TestLoginAudit(t *testing.T) {
 	}
 	want = append(want, map[string]any{"level": "WARN", "outcome": "rate_limited", "source": "192.0.2.40", "reason": limitedUser})
 	if len(recs) != len(want) {
-		t.Fatalf("%d login records, want %d:\n%s", len(recs), len(want), logs.text())
+		t.Fatalf("%d login records, want %d:\n%s", len(recs), len(want), logs.String())
 	}
 	for i, w := range want {
 		got := recs[i]
@@ -400,8 +401,8 @@ func TestLoginAudit(t *testing.T) {
 		}
 	}
 	for _, s := range append(secrets, "mallory") {
-		if strings.Contains(logs.text(), s) {
-			t.Errorf("logs contain %q:\n%s", s, logs.text())
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("logs contain %q:\n%s", s, logs.String())
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"decnet/internal/store"
+	"decnet/internal/testutil"
 )
 
 // usersFixture is a server over SQLite with an admin, a viewer and their
@@ -398,7 +399,7 @@ func TestAdminsRemovingEachOther(t *testing.T) {
 }
 
 func TestUserChangesAudited(t *testing.T) {
-	var logs *logCapture
+	var logs *testutil.Logs
 	f, _ := newSQLiteFixture(t, func(c *Config) { logs = captureLogs(c) })
 	a := f.addUser(t, "root-ops", "admin-password", store.RoleAdmin, false)
 	tok := f.token(t, a)
@@ -416,9 +417,9 @@ func TestUserChangesAudited(t *testing.T) {
 		{"password reset", map[string]any{"by": "root-ops", "user": "ana"}},
 		{"user deleted", map[string]any{"by": "root-ops", "user": "ana"}},
 	} {
-		recs := logs.records(t, w.msg)
+		recs := logs.Records(t, w.msg)
 		if len(recs) != 1 {
-			t.Fatalf("%d %q records:\n%s", len(recs), w.msg, logs.text())
+			t.Fatalf("%d %q records:\n%s", len(recs), w.msg, logs.String())
 		}
 		for k, v := range w.attrs {
 			if recs[0][k] != v {
@@ -427,7 +428,7 @@ func TestUserChangesAudited(t *testing.T) {
 		}
 	}
 	for _, secret := range []string{"first-secret", "second-secret"} {
-		if strings.Contains(logs.text(), secret) {
+		if strings.Contains(logs.String(), secret) {
 			t.Fatalf("password %q logged", secret)
 		}
 	}

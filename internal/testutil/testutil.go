@@ -4,6 +4,8 @@ package testutil
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -106,4 +108,32 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Logs collects a component's log/slog output as JSON lines, for tests
+// that look for what it logged. It is safe for concurrent use.
+type Logs struct{ Buffer }
+
+// Logger is a debug-level JSON logger that writes to l.
+func (l *Logs) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Records returns the logged records whose message is msg, oldest first.
+func (l *Logs) Records(t testing.TB, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
 }

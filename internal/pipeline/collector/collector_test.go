@@ -1,13 +1,11 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,53 +79,18 @@ func (s *sink) count() int {
 	return len(s.recs)
 }
 
-// logBuf keeps the collector's JSON log records.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// find returns the records with message msg.
-func (l *logBuf) find(t *testing.T, msg string) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 type harness struct {
 	eng  *fakeEngine
 	sink *sink
-	logs *logBuf
+	logs *testutil.Logs
 }
 
 func newHarness(t *testing.T) *harness {
-	return &harness{eng: newFakeEngine(t), sink: &sink{}, logs: &logBuf{}}
+	return &harness{eng: newFakeEngine(t), sink: &sink{}, logs: &testutil.Logs{}}
 }
 
 func (h *harness) options() Options {
-	return Options{Project: testProject, Sink: h.sink.Append, Log: h.logs.logger()}
+	return Options{Project: testProject, Sink: h.sink.Append, Log: h.logs.Logger()}
 }
 
 // run starts a collector on the fake engine.
@@ -220,7 +183,7 @@ func TestStdoutEventsStderrLogs(t *testing.T) {
 	if recs[0].Decky != "d1" || recs[0].Service != "ssh" || recs[0].EventType != "auth" || recs[0].AttackerIP != "10.0.0.1" {
 		t.Errorf("record %+v", recs[0])
 	}
-	stderrLogs := h.logs.find(t, "container stderr")
+	stderrLogs := h.logs.Records(t, "container stderr")
 	if len(stderrLogs) != 2 {
 		t.Fatalf("%d stderr lines logged, want 2", len(stderrLogs))
 	}
@@ -232,7 +195,7 @@ func TestStdoutEventsStderrLogs(t *testing.T) {
 	if stderrLogs[1]["line"] != `level=WARN msg="slow client"` {
 		t.Errorf("stderr line logged as %q", stderrLogs[1]["line"])
 	}
-	bad := h.logs.find(t, "container stdout line is not an event")
+	bad := h.logs.Records(t, "container stdout line is not an event")
 	if len(bad) != 1 || bad[0]["line"] != "panic: not an event" || bad[0]["decky"] != "d1" || bad[0]["err"] == nil {
 		t.Fatalf("unparseable line logged as %v", bad)
 	}
@@ -265,11 +228,11 @@ func TestLinesSplitAcrossMessages(t *testing.T) {
 	if got[2] != huge[:MaxLineBytes] {
 		t.Fatalf("over-long line: got %d bytes, want its first %d", len(got[2]), MaxLineBytes)
 	}
-	cut := h.logs.find(t, "container log line too long; cut")
+	cut := h.logs.Records(t, "container log line too long; cut")
 	if len(cut) != 1 || cut[0]["bytes"] != float64(len(huge)) || cut[0]["kept"] != float64(MaxLineBytes) || cut[0]["decky"] != "d1" {
 		t.Fatalf("cut logged as %v", cut)
 	}
-	if n := len(h.logs.find(t, "container stderr")); n != 1 {
+	if n := len(h.logs.Records(t, "container stderr")); n != 1 {
 		t.Fatalf("%d stderr lines, want 1", n)
 	}
 }
@@ -446,7 +409,7 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	e.write("a", 1, l(3)[15:]+"\n")
 	e.writeLine("a", 1, l(4))
 	e.writeLine("a", 2, "stderr after")
-	h.sink, h.logs = &sink{}, &logBuf{}
+	h.sink, h.logs = &sink{}, &testutil.Logs{}
 	o = h.options()
 	o.Checkpoint = ckpt
 	_, stop = h.run(t, o)
@@ -458,7 +421,7 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	if got := h.sink.lines(); !reflect.DeepEqual(got, []string{l(3), l(4)}) {
 		t.Fatalf("resumed run got %q", got)
 	}
-	if n := len(h.logs.find(t, "container stderr")); n != 1 {
+	if n := len(h.logs.Records(t, "container stderr")); n != 1 {
 		t.Fatalf("resumed run logged %d stderr lines, want only the new one", n)
 	}
 	calls := e.logsCalls("a")
@@ -499,7 +462,7 @@ func TestReconnectsWhenTheEngineGoesAway(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.logs.find(t, "docker engine stream broke; reconnecting")); n == 0 {
+	if n := len(h.logs.Records(t, "docker engine stream broke; reconnecting")); n == 0 {
 		t.Error("the broken stream was not logged")
 	}
 	got := h.sink.lines()
@@ -541,7 +504,7 @@ func TestSinkFailureRetried(t *testing.T) {
 	if got := h.sink.lines(); !reflect.DeepEqual(got, []string{l}) || h.sink.calls != 3 {
 		t.Fatalf("got %q after %d calls", got, h.sink.calls)
 	}
-	if n := len(h.logs.find(t, "event not handed over; retrying")); n != 2 {
+	if n := len(h.logs.Records(t, "event not handed over; retrying")); n != 2 {
 		t.Fatalf("%d failures logged, want 2", n)
 	}
 }
@@ -549,7 +512,7 @@ func TestSinkFailureRetried(t *testing.T) {
 func TestFileEmitterSink(t *testing.T) {
 	h := newHarness(t)
 	path := filepath.Join(t.TempDir(), "ingest.json")
-	em, err := pipeline.NewFileEmitter(path, h.logs.logger())
+	em, err := pipeline.NewFileEmitter(path, h.logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,9 +237,9 @@ func TestRealEngine(t *testing.T) {
 	}
 
 	snk := &sink{}
-	logs := &logBuf{}
+	logs := &testutil.Logs{}
 	opts := Options{Project: project, Sink: snk.Append, Limit: pipeline.DefaultRateLimit(),
-		Checkpoint: filepath.Join(t.TempDir(), "collector.json"), Log: logs.logger()}
+		Checkpoint: filepath.Join(t.TempDir(), "collector.json"), Log: logs.Logger()}
 	stop := runCollector(t, New(cli, opts))
 	testutil.Eventually(t, "lines of both service containers", func() bool {
 		return len(snk.linesOf("d1")) >= 10 && len(snk.linesOf("d2")) >= 10
@@ -301,7 +301,7 @@ func TestRealEngine(t *testing.T) {
 			t.Errorf("%d lines of the %s container, which is not a service of the project", n, decky)
 		}
 	}
-	if n := len(logs.find(t, "container stderr")); n < 4 {
+	if n := len(logs.Records(t, "container stderr")); n < 4 {
 		t.Errorf("%d stderr lines logged, want the start and stop lines of every run", n)
 	}
 	if runs := snk.runsOf("d1"); len(runs) != 2 {
