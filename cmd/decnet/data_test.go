@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,18 +41,7 @@ func TestDataServicesThroughStore(t *testing.T) {
 	}
 
 	const base = "127.77.210.10"
-	routed := routeAttacker(t, "127.77.210.0/24")
-	if !routed && testutil.InCI() {
-		t.Fatal("CI runs as root: the attacker route must work")
-	}
-	src := attackerIP
-	if !routed {
-		src = "127.0.0.1"
-	}
-	dir := t.TempDir()
-	ini := filepath.Join(dir, "fleet.ini")
-	os.WriteFile(ini, []byte(dataFleet), 0o600)
-	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", ini, "--ip-base", base)
+	n, src, dir := attackedFleet(t, dataFleet, base, "127.77.210.0/24")
 	ip := map[string]string{"db": base, "dc": "127.77.210.11", "kube": "127.77.210.12", "search": "127.77.210.13"}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -50,6 +50,28 @@ func TestMain(m *testing.M) {
 // attackerIP is where the test's attacks come from.
 const attackerIP = "127.66.0.9"
 
+// attackedFleet starts `decnet up` with the fleet INI text, its deckies
+// from base upwards in prefix, which the attacker reaches from attackerIP
+// where routing allows (root). It returns the node, the source address
+// the store must show, and the test's directory.
+func attackedFleet(t *testing.T, ini, base, prefix string) (n *node, src, dir string) {
+	t.Helper()
+	routed := routeAttacker(t, prefix)
+	if !routed && testutil.InCI() {
+		t.Fatal("CI runs as root: the attacker route must work")
+	}
+	src = attackerIP
+	if !routed {
+		src = "127.0.0.1"
+	}
+	dir = t.TempDir()
+	file := filepath.Join(dir, "fleet.ini")
+	if err := os.WriteFile(file, []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", file, "--ip-base", base), src, dir
+}
+
 // routeAttacker makes connections to the fleet's /24 leave from attackerIP,
 // for clients that cannot bind a source address (redis-cli). It changes
 // only the loopback routing of a range the test owns, and undoes it.

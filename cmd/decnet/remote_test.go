@@ -52,18 +52,7 @@ func TestRemoteAccessThroughStore(t *testing.T) {
 	impacket := testutil.RequireImpacket(t)
 
 	const base = "127.77.204.10"
-	routed := routeAttacker(t, "127.77.204.0/24")
-	if !routed && testutil.InCI() {
-		t.Fatal("CI runs as root: the attacker route must work")
-	}
-	src := attackerIP
-	if !routed {
-		src = "127.0.0.1"
-	}
-	dir := t.TempDir()
-	ini := filepath.Join(dir, "fleet.ini")
-	os.WriteFile(ini, []byte(remoteFleet), 0o600)
-	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", ini, "--ip-base", base)
+	n, src, dir := attackedFleet(t, remoteFleet, base, "127.77.204.0/24")
 	tftpPort := ""
 	for _, m := range udpBinding.FindAllStringSubmatch(n.output(), -1) {
 		if m[1] == "tftp" {
