@@ -37,7 +37,8 @@ func rssAnon(tb testing.TB, pid int) int64 {
 // sources, under the per-source and per-listener caps. It measures once,
 // whatever b.N. Run: go test ./cmd/decnet -run '^$' -bench ConnMemory -benchtime 1x
 func BenchmarkConnMemory(b *testing.B) {
-	services := []string{"ssh", "telnet", "ftp", "smb", "rdp", "vnc", "redis", "http"}
+	services := []string{"ssh", "telnet", "ftp", "smb", "rdp", "vnc", "redis", "http", "https", "mysql", "postgres",
+		"mssql", "mongodb", "elasticsearch", "ldap", "k8s", "docker_api"}
 	dir := b.TempDir()
 	const ip = "127.77.205.10"
 	ini := filepath.Join(dir, "fleet.ini")
@@ -62,7 +63,9 @@ func BenchmarkConnMemory(b *testing.B) {
 		}
 		return least
 	}
-	const perSource, sources = 25, 8 // 200 connections, under the 256 per listener
+	// 200 connections, under the 256 per listener, 10 per source: sshd's
+	// MaxStartups starts refusing a source's eleventh.
+	const perSource, sources = 10, 20
 	for _, svc := range services {
 		before := settle()
 		var conns []net.Conn
