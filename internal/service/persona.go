@@ -155,10 +155,17 @@ func setField(f reflect.Value, s string) error {
 
 // PersonaOf returns the persona a service was built with, or the
 // service's defaults (info.Persona) when it was built without one, as
-// tests do.
-func PersonaOf[T any](cfg Config, info Info) *T {
-	if p, ok := cfg.Persona.(*T); ok && p != nil {
-		return p
+// tests do, checked by its Validate: a persona struct filled in by code
+// rather than decoded from keys is checked as one from an INI file is.
+func PersonaOf[T any](cfg Config, info Info) (*T, error) {
+	p, ok := cfg.Persona.(*T)
+	if !ok || p == nil {
+		p = info.Persona().(*T)
 	}
-	return info.Persona().(*T)
+	if v, ok := any(p).(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("%s persona: %w", info.Slug, err)
+		}
+	}
+	return p, nil
 }

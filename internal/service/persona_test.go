@@ -125,11 +125,15 @@ func TestDecodeEmbeddedPersona(t *testing.T) {
 
 func TestPersonaOf(t *testing.T) {
 	info := Info{Slug: "web", Persona: func() any { return &Web{Banner: "default"} }}
-	if p := PersonaOf[Web](Config{}, info); p.Banner != "default" {
-		t.Errorf("without a persona: %+v, want the defaults", p)
+	if p, err := PersonaOf[Web](Config{}, info); err != nil || p.Banner != "default" {
+		t.Errorf("without a persona: %+v, %v; want the defaults", p, err)
 	}
 	mine := &Web{Banner: "mine"}
-	if p := PersonaOf[Web](Config{Persona: mine}, info); p != mine {
-		t.Errorf("the built persona not returned: %+v", p)
+	if p, err := PersonaOf[Web](Config{Persona: mine}, info); err != nil || p != mine {
+		t.Errorf("the built persona not returned: %+v, %v", p, err)
+	}
+	// A persona filled in by code is checked as a decoded one is.
+	if _, err := PersonaOf[Web](Config{Persona: &Web{Code: 42}}, info); err == nil || err.Error() != "web persona: response_code must be 100..599" {
+		t.Errorf("an invalid persona: %v", err)
 	}
 }

@@ -36,7 +36,10 @@ func (Service) Info() service.Info {
 
 // New builds one decky's Docker daemon.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	return NewServer(cfg, p)
 }
 

@@ -175,7 +175,10 @@ func (Service) Info() service.Info {
 
 // New builds one decky's Elasticsearch.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	s := newServer(cfg, p)
 	if p.tls() {
 		if err := s.loadTLS(); err != nil {

@@ -35,7 +35,10 @@ func (Service) Info() service.Info {
 
 // New builds one decky's FTP server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	return newServer(cfg, p, time.Now)
 }
 

@@ -56,7 +56,10 @@ type Server struct {
 // nil for the defaults. The http and https services both run it: a
 // listener for HTTPSPort is served over TLS.
 func NewServer(cfg service.Config) (*Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	r := resolve(p, cfg.Host.Distro)
 	s := &site{
 		product:   r.product,

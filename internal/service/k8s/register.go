@@ -8,8 +8,6 @@
 package k8s
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -43,9 +41,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's API server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("k8s persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return NewServer(cfg, p)
 }

@@ -8,8 +8,6 @@
 package ldap
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -42,9 +40,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's LDAP server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("ldap persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p)
 }

@@ -137,9 +137,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's mongod.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("mongodb: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p), nil
 }

@@ -10,8 +10,6 @@
 package mssql
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -39,9 +37,9 @@ func (Service) Info() service.Info {
 // New builds one decky's SQL Server; its TLS certificate is made now, or
 // read from the data directory where an earlier run kept it.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("mssql persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p)
 }

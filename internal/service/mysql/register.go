@@ -8,8 +8,6 @@
 package mysql
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -36,9 +34,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's database server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("mysql persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p)
 }

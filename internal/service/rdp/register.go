@@ -39,7 +39,10 @@ func (Service) Info() service.Info {
 // New builds one decky's RDP server; its TLS certificate is made now, or
 // read from the data directory where an earlier run kept it.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	return newServer(cfg, p)
 }
 

@@ -10,8 +10,6 @@
 package smb
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -44,9 +42,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's SMB server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("smb persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p)
 }

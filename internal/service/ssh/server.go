@@ -62,7 +62,10 @@ type Server struct {
 // created in) cfg.Host.DataDir, the fake filesystem and bound logins from
 // the decky's shared directory, where telnet finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Host.DataDir == "" {
 		return nil, errors.New("ssh: no data directory")
 	}

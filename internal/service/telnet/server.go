@@ -49,7 +49,10 @@ type Server struct {
 // accepted logins are loaded from (or created in) the decky's shared
 // directory, where ssh finds them too.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Host.DataDir == "" {
 		return nil, errors.New("telnet: no data directory")
 	}

@@ -123,7 +123,10 @@ func (Service) Info() service.Info {
 
 // New builds one decky's TFTP server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
+	}
 	return newServer(cfg, p)
 }
 

@@ -7,8 +7,6 @@
 package vnc
 
 import (
-	"fmt"
-
 	"decnet/internal/service"
 )
 
@@ -35,9 +33,9 @@ func (Service) Info() service.Info {
 
 // New builds one decky's VNC server.
 func (Service) New(cfg service.Config) (service.Server, error) {
-	p := service.PersonaOf[Persona](cfg, Service{}.Info())
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("vnc persona: %w", err)
+	p, err := service.PersonaOf[Persona](cfg, Service{}.Info())
+	if err != nil {
+		return nil, err
 	}
 	return newServer(cfg, p), nil
 }
