@@ -344,12 +344,17 @@ func (p *awkParser) stmt() (*awkStmt, error) {
 	return s, p.endSimple()
 }
 
+// keywordParen steps over a keyword (if, while, for) and the "(" after it.
+func (p *awkParser) keywordParen() error {
+	if err := p.advance(); err != nil {
+		return err
+	}
+	return p.expect("(")
+}
+
 // condition parses ( expr ) and the newlines after it.
 func (p *awkParser) condition() (*awkNode, error) {
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	if err := p.expect("("); err != nil {
+	if err := p.keywordParen(); err != nil {
 		return nil, err
 	}
 	e, err := p.expr(false)
@@ -363,10 +368,7 @@ func (p *awkParser) condition() (*awkNode, error) {
 }
 
 func (p *awkParser) forStmt() (*awkStmt, error) {
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	if err := p.expect("("); err != nil {
+	if err := p.keywordParen(); err != nil {
 		return nil, err
 	}
 	// for (k in a)
