@@ -43,3 +43,18 @@ func Hostname(style HostnameStyle, rng *rand.Rand) string {
 
 // number is the two-digit suffix, 10–99.
 func number(rng *rand.Rand) int { return 10 + rng.IntN(90) }
+
+// fallbackMailDomain is the organisation's domain when a decky's hostname
+// carries none (most styles are bare names).
+const fallbackMailDomain = "corp-internal.com"
+
+// MailDomain is the e-mail domain of the organisation a decky belongs to:
+// its hostname's domain when it has a real one, else one shared by the
+// whole fleet, as the machines of one company share theirs. Every service
+// that shows an address (bait mail, keys in a cache) uses it, so they agree.
+func MailDomain(hostname string) string {
+	if _, dom, ok := strings.Cut(hostname, "."); ok && dom != "localdomain" && strings.Contains(dom, ".") {
+		return strings.ToLower(dom)
+	}
+	return fallbackMailDomain
+}

@@ -4,8 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
+
+	"decnet/internal/archetype"
 )
 
 // seedBait fills db 0 with what a web application's cache would hold: the
@@ -43,11 +44,11 @@ func seedBait(ks *keyspace, h hostFacts) {
 	put("cache:api_key", &entry{typ: tString, str: "sk_live_" + alnum(24, all)})
 	put("jwt:secret", &entry{typ: tString, str: base64.RawURLEncoding.EncodeToString([]byte(alnum(48, all)))})
 	put("user:admin", &entry{typ: tHash, hash: []field{
-		{"id", "1"}, {"username", "admin"}, {"email", "admin@" + mailDomain(h)}, {"password", bcrypt()},
+		{"id", "1"}, {"username", "admin"}, {"email", "admin@" + archetype.MailDomain(h.hostname)}, {"password", bcrypt()},
 		{"role", "admin"}, {"mfa", "false"}, {"last_login", now.Add(-26 * time.Hour).UTC().Format(time.RFC3339)},
 	}})
 	put("user:alice", &entry{typ: tHash, hash: []field{
-		{"id", "5678"}, {"username", "alice"}, {"email", "alice@" + mailDomain(h)}, {"password", bcrypt()},
+		{"id", "5678"}, {"username", "alice"}, {"email", "alice@" + archetype.MailDomain(h.hostname)}, {"password", bcrypt()},
 		{"role", "developer"}, {"mfa", "false"}, {"last_login", now.Add(-3 * time.Hour).UTC().Format(time.RFC3339)},
 	}})
 	put("config:db_password", &entry{typ: tString, str: "Pr0dDB!2024#Secure"})
@@ -57,16 +58,7 @@ func seedBait(ks *keyspace, h hostFacts) {
 	limiter.expire, limiter.renew = ttl(time.Minute)
 	put("rate_limit:192.168.1.1", limiter)
 	put("queue:password_reset", &entry{typ: tList, list: []string{
-		fmt.Sprintf(`{"email":"alice@%s","token":"%s","ts":%d}`, mailDomain(h), alnum(40, lowerDigits), now.Add(-40*time.Minute).Unix()),
-		fmt.Sprintf(`{"email":"admin@%s","token":"%s","ts":%d}`, mailDomain(h), alnum(40, lowerDigits), now.Add(-3*time.Hour).Unix()),
+		fmt.Sprintf(`{"email":"alice@%s","token":"%s","ts":%d}`, archetype.MailDomain(h.hostname), alnum(40, lowerDigits), now.Add(-40*time.Minute).Unix()),
+		fmt.Sprintf(`{"email":"admin@%s","token":"%s","ts":%d}`, archetype.MailDomain(h.hostname), alnum(40, lowerDigits), now.Add(-3*time.Hour).Unix()),
 	}})
-}
-
-// mailDomain is the domain of the bait e-mail addresses: the decky
-// hostname's domain when it has one.
-func mailDomain(h hostFacts) string {
-	if _, dom, ok := strings.Cut(h.hostname, "."); ok && dom != "localdomain" && strings.Contains(dom, ".") {
-		return dom
-	}
-	return "corp-internal.com"
 }
