@@ -21,9 +21,14 @@ func table(w io.Writer, header string, rows [][]string) error {
 	return tw.Flush()
 }
 
-func portList(ports []service.Port) string {
+// portList is the PORTS column; a fleet singleton listens on no decky
+// port and says so.
+func portList(info service.Info) string {
+	if info.FleetSingleton {
+		return "- (one per fleet)"
+	}
 	var out []string
-	for _, p := range ports {
+	for _, p := range info.Ports {
 		s := fmt.Sprintf("%d/%s", p.Number, p.Proto)
 		if p.TLS {
 			s += "+tls"
@@ -46,7 +51,7 @@ func servicesCmd() *cobra.Command {
 				if info.Persona != nil {
 					keys = strings.Join(service.PersonaKeys(info.Persona()), ",")
 				}
-				rows = append(rows, []string{info.Slug, portList(info.Ports), keys, info.Description})
+				rows = append(rows, []string{info.Slug, portList(info), keys, info.Description})
 			}
 			return table(cmd.OutOrStdout(), "SERVICE\tPORTS\tPERSONA KEYS\tDESCRIPTION", rows)
 		},

@@ -27,6 +27,7 @@ import (
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/smb"
+	_ "decnet/internal/service/sniffer"
 	_ "decnet/internal/service/ssh"
 	_ "decnet/internal/service/telnet"
 	_ "decnet/internal/service/tftp"

@@ -262,6 +262,8 @@ func checkServices(list []string) ([]string, error) {
 		s = strings.ToLower(strings.TrimSpace(s))
 		switch {
 		case s == "":
+		case isSingleton(s):
+			return nil, fmt.Errorf("service %q %w", s, service.ErrFleetSingleton)
 		case !isRegistered(s):
 			unknown = append(unknown, fmt.Sprintf("%q", s))
 		case slices.Contains(out, s):
@@ -280,14 +282,21 @@ func checkServices(list []string) ([]string, error) {
 	return out, nil
 }
 
+// isSingleton reports whether slug is a service that runs once for the
+// fleet: naming it for a decky gets that said rather than "unknown".
+func isSingleton(slug string) bool {
+	_, err := service.LookupDecky(slug)
+	return errors.Is(err, service.ErrFleetSingleton)
+}
+
 func isRegistered(slug string) bool {
-	_, err := service.Lookup(slug)
+	_, err := service.LookupDecky(slug)
 	return err == nil
 }
 
-// registeredSlugs lists the registered services, sorted.
+// registeredSlugs lists the registered services a decky may run, sorted.
 func registeredSlugs() []string {
-	all := service.All()
+	all := service.AllDecky()
 	out := make([]string, len(all))
 	for i, s := range all {
 		out[i] = s.Info().Slug

@@ -150,6 +150,21 @@ func TestBuildErrors(t *testing.T) {
 	if !errors.Is(err, service.ErrUnknown) {
 		t.Errorf("%v does not wrap service.ErrUnknown", err)
 	}
+	_, err = Build(Options{Deckies: 1, Services: []string{"ssh", "sniffer"}})
+	if !errors.Is(err, service.ErrFleetSingleton) {
+		t.Errorf("%v does not wrap service.ErrFleetSingleton", err)
+	}
+	for seed := range int64(20) {
+		f, err := Build(Options{Deckies: 5, RandomizeServices: true, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Deckies {
+			if slices.Contains(d.Services, "sniffer") {
+				t.Fatalf("seed %d: random services gave a decky the sniffer", seed)
+			}
+		}
+	}
 	_, err = Build(Options{Deckies: 1, Archetype: "printer"})
 	if !errors.Is(err, ErrNotImplemented) {
 		t.Errorf("%v does not wrap ErrNotImplemented", err)

@@ -157,7 +157,7 @@ func (f *Fleet) Validate() error {
 			if customs[s] {
 				continue
 			}
-			if _, err := service.Lookup(s); err != nil {
+			if _, err := service.LookupDecky(s); err != nil {
 				bad(d, "%v", err)
 			}
 		}

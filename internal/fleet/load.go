@@ -351,6 +351,8 @@ func (l *loader) serviceList(s *iniSection, e iniEntry) []string {
 	for _, slug := range splitList(e.value) {
 		slug = strings.ToLower(slug)
 		switch {
+		case isSingleton(slug):
+			l.errs.addf(e.line, s.name, e.rawKey, "service %q %v", slug, service.ErrFleetSingleton)
 		case !l.knownService(slug):
 			if known == nil {
 				known = l.serviceSlugs()

@@ -44,6 +44,8 @@ func TestLoadINIErrors(t *testing.T) {
 			`fleet.ini:1: [` + strings.Repeat("a", 62) + `] decky name "` + strings.Repeat("a", 62) + `-01" (from amount) is longer than 63 characters`},
 		{"unknown service", "[web-01]\nservices = ssh, htp\n",
 			`fleet.ini:2: [web-01] key "services": unknown service "htp" (did you mean "http"?); known services: http, redis, ssh, tftp`},
+		{"fleet singleton", "[web-01]\nservices = ssh, sniffer\n",
+			`fleet.ini:2: [web-01] key "services": service "sniffer" runs once for the whole fleet, not on a decky`},
 		{"service listed twice", "[web-01]\nservices = ssh, SSH\n",
 			`fleet.ini:2: [web-01] key "services": service "ssh" listed twice`},
 		{"unknown archetype", "[web-01]\narchetype = linux-sever\n",
@@ -414,6 +416,8 @@ func TestValidate(t *testing.T) {
 		{"unknown archetype", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Archetype = "x" })}}, `decky "a": unknown archetype "x"`},
 		{"no services", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = nil })}}, `decky "a": no services`},
 		{"unknown service", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"smb"} })}}, `decky "a": unknown service "smb"`},
+		{"fleet singleton", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"ssh", "sniffer"} })}},
+			`decky "a": service "sniffer" runs once for the whole fleet, not on a decky`},
 		{"config kept for a service not run now", Fleet{Deckies: []Decky{with(good, func(d *Decky) {
 			d.ServiceConfig = map[string]map[string]string{"http": {"server_header": "nginx"}}
 		})}}, ""},

@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 		{Slug: "http", Ports: []service.Port{{Number: 80, Proto: service.TCP}}, Persona: func() any { return &httpPersona{ServerHeader: "Apache", ResponseCode: 403} }},
 		{Slug: "redis", Ports: []service.Port{{Number: 6379, Proto: service.TCP}}, Persona: func() any { return &redisPersona{Version: "7.2.7"} }},
 		{Slug: "tftp", Ports: []service.Port{{Number: 69, Proto: service.UDP}}},
+		{Slug: "sniffer", FleetSingleton: true},
 	} {
 		if err := service.RegisterCustom(fake{info}); err != nil {
 			panic(err)

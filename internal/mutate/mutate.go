@@ -238,7 +238,7 @@ func jsonList(s []string) string {
 func Pool(arch string) ([]string, error) {
 	var pool []string
 	if arch == "" {
-		for _, s := range service.All() {
+		for _, s := range service.AllDecky() {
 			pool = append(pool, s.Info().Slug)
 		}
 		return pool, nil
@@ -248,7 +248,7 @@ func Pool(arch string) ([]string, error) {
 		return nil, err
 	}
 	for _, slug := range a.Services {
-		if _, err := service.Lookup(slug); err == nil {
+		if _, err := service.LookupDecky(slug); err == nil {
 			pool = append(pool, slug)
 		}
 	}

@@ -11,6 +11,10 @@ import (
 // ErrUnknown is wrapped when a slug names no registered service.
 var ErrUnknown = errors.New("unknown service")
 
+// ErrFleetSingleton is wrapped when a decky is given a service that runs
+// once for the whole fleet (Info.FleetSingleton).
+var ErrFleetSingleton = errors.New("runs once for the whole fleet, not on a decky")
+
 // registry is the one package-level mutable state: the registered services.
 var registry = struct {
 	sync.RWMutex
@@ -58,6 +62,30 @@ func Lookup(slug string) (Service, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknown, slug)
+}
+
+// LookupDecky returns the service with that slug if a decky may run it.
+func LookupDecky(slug string) (Service, error) {
+	s, err := Lookup(slug)
+	if err != nil {
+		return nil, err
+	}
+	if s.Info().FleetSingleton {
+		return nil, fmt.Errorf("service %q %w", slug, ErrFleetSingleton)
+	}
+	return s, nil
+}
+
+// AllDecky returns every registered service a decky may run, sorted by
+// slug: All without the fleet singletons.
+func AllDecky() []Service {
+	var out []Service
+	for _, s := range All() {
+		if !s.Info().FleetSingleton {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // All returns every registered service, sorted by slug.

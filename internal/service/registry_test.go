@@ -36,3 +36,29 @@ func TestRegisterCustom(t *testing.T) {
 		}
 	}
 }
+
+func TestFleetSingletonIsListedButNotForDeckies(t *testing.T) {
+	if err := RegisterCustom(fakeService{Info{Slug: "zz-singleton", FleetSingleton: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lookup("zz-singleton"); err != nil {
+		t.Errorf("Lookup: %v", err)
+	}
+	if _, err := LookupDecky("zz-singleton"); !errors.Is(err, ErrFleetSingleton) {
+		t.Errorf("LookupDecky err = %v, want ErrFleetSingleton", err)
+	}
+	if _, err := LookupDecky("nope"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("LookupDecky(nope) err = %v", err)
+	}
+	listed := func(all []Service) bool {
+		for _, s := range all {
+			if s.Info().Slug == "zz-singleton" {
+				return true
+			}
+		}
+		return false
+	}
+	if !listed(All()) || listed(AllDecky()) {
+		t.Error("a fleet singleton must be in All and not in AllDecky")
+	}
+}

@@ -36,6 +36,10 @@ type Info struct {
 	// pointer. Its fields carry `ini:"key"` tags and a doc comment each; see
 	// DecodePersona. Nil means the service takes no persona keys.
 	Persona func() any
+	// FleetSingleton marks a service that runs once for the whole fleet,
+	// on the host, rather than on a decky (the passive sniffer watches the
+	// LAN every decky is on): it is listed, but no decky may run it.
+	FleetSingleton bool
 }
 
 // Host is what a service knows of the decky it runs on.
