@@ -118,13 +118,14 @@ func Build(opts Options) (Fleet, error) {
 	return finish(f, opts.Alloc)
 }
 
-// maxDefaultDeckies keeps the no-flags fleet small as the catalogue grows,
-// with room beside today's eight archetypes for the services none of them
-// runs.
-const maxDefaultDeckies = 12
+// maxDefaultDeckies keeps the no-flags fleet small as the catalogue grows:
+// room for the twelve archetypes that each bring a service of their own
+// and for the services none of them runs.
+const maxDefaultDeckies = 16
 
 // DefaultFleet is the fleet `decnet up` brings up without flags: one decky
-// per archetype whose services are all implemented (in catalogue order), plus
+// per archetype whose services are all implemented and not all shown by an
+// archetype before it (in catalogue order), plus
 // deckies running the implemented services no chosen archetype covers (with
 // ssh beside them, as an administered box would have), so every service is
 // on show and the fleet grows by itself as services land. Addresses come
@@ -156,6 +157,9 @@ func defaultFleet(seed int64, implemented []string) (Fleet, error) {
 		}
 		if _, err := archetypeServices(a, registered); err != nil {
 			continue
+		}
+		if !slices.ContainsFunc(a.Services, func(s string) bool { return !covered[s] }) {
+			continue // nothing new on show
 		}
 		for _, s := range a.Services {
 			covered[s] = true

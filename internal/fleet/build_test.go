@@ -186,8 +186,7 @@ func TestDefaultFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "decky-01 127.77.0.10 debian linux linux-server ssh,http\n" +
-		"decky-02 127.77.0.11 ubuntu22 linux deaddeck ssh\n" +
-		"decky-03 127.77.0.12 ubuntu20 linux  redis,tftp,ssh\n"
+		"decky-02 127.77.0.11 ubuntu22 linux  redis,tftp,ssh\n"
 	if got := summary(f); got != want {
 		t.Fatalf("got\n%swant\n%s", got, want)
 	}
@@ -208,17 +207,24 @@ func TestDefaultFleetGrows(t *testing.T) {
 		registered []string
 		want       string // archetype or services per decky
 	}{
-		{"today", set("ssh", "http", "redis"), "linux-server deaddeck [redis ssh]"},
+		{"today", set("ssh", "http", "redis"), "linux-server [redis ssh]"},
 		{"only ssh", set("ssh"), "deaddeck"},
 		{"only redis", set("redis"), "[redis]"},
-		{"windows lands", set("ssh", "http", "redis", "smb", "rdp"), "windows-workstation linux-server deaddeck [redis ssh]"},
-		{"databases land", set("ssh", "http", "redis", "mysql", "postgres"), "linux-server database-server deaddeck"},
-		{"today's services, each on show", set("ssh", "telnet", "ftp", "tftp", "rdp", "vnc", "smb", "http", "https", "redis", "mysql",
+		{"windows lands", set("ssh", "http", "redis", "smb", "rdp"), "windows-workstation linux-server [redis ssh]"},
+		{"databases land", set("ssh", "http", "redis", "mysql", "postgres"), "linux-server database-server"},
+		{"issue 7's services, each on show", set("ssh", "telnet", "ftp", "tftp", "rdp", "vnc", "smb", "http", "https", "redis", "mysql",
 			"postgres", "mssql", "mongodb", "elasticsearch", "docker_api", "k8s", "ldap"),
-			"windows-workstation windows-server linux-server web-server database-server file-server devops-host deaddeck " +
+			"windows-workstation windows-server linux-server web-server database-server devops-host " +
 				"[elasticsearch https mongodb ssh] [mssql telnet tftp ssh] [vnc ssh]"},
+		{"today's services, each on show", set("ssh", "telnet", "ftp", "tftp", "rdp", "vnc", "smb", "http", "https", "redis", "mysql",
+			"postgres", "mssql", "mongodb", "elasticsearch", "docker_api", "k8s", "ldap",
+			"smtp", "smtp_relay", "imap", "pop3", "sip", "mqtt", "snmp", "conpot", "llmnr"),
+			"windows-workstation windows-server domain-controller linux-server web-server database-server mail-server " +
+				"printer iot-device industrial-control voip-server devops-host " +
+				"[elasticsearch https mongodb ssh] [mssql smtp_relay tftp ssh] [vnc ssh]"},
 		{"half of the mail server", set("ssh", "smtp", "imap"), "deaddeck [imap smtp ssh]"},
-		{"everything", set(every...), "windows-workstation windows-server domain-controller linux-server web-server database-server mail-server file-server printer iot-device industrial-control voip-server"},
+		{"every archetype's services", set(every...), "windows-workstation windows-server domain-controller linux-server web-server " +
+			"database-server mail-server printer iot-device industrial-control voip-server devops-host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
