@@ -20,6 +20,7 @@ import (
 	_ "decnet/internal/service/https"
 	_ "decnet/internal/service/k8s"
 	_ "decnet/internal/service/ldap"
+	_ "decnet/internal/service/llmnr"
 	_ "decnet/internal/service/mongodb"
 	_ "decnet/internal/service/mssql"
 	_ "decnet/internal/service/mysql"
