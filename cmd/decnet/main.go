@@ -22,6 +22,7 @@ import (
 	_ "decnet/internal/service/ldap"
 	_ "decnet/internal/service/llmnr"
 	_ "decnet/internal/service/mongodb"
+	_ "decnet/internal/service/mqtt"
 	_ "decnet/internal/service/mssql"
 	_ "decnet/internal/service/mysql"
 	_ "decnet/internal/service/postgres"
