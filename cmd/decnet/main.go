@@ -25,6 +25,7 @@ import (
 	_ "decnet/internal/service/mqtt"
 	_ "decnet/internal/service/mssql"
 	_ "decnet/internal/service/mysql"
+	_ "decnet/internal/service/pop3"
 	_ "decnet/internal/service/postgres"
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
