@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	// The built-in honeypots register themselves.
+	_ "decnet/internal/service/conpot"
 	_ "decnet/internal/service/dockerapi"
 	_ "decnet/internal/service/elasticsearch"
 	_ "decnet/internal/service/ftp"
@@ -30,6 +31,7 @@ import (
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/smb"
+	_ "decnet/internal/service/snmp"
 	_ "decnet/internal/service/sniffer"
 	_ "decnet/internal/service/ssh"
 	_ "decnet/internal/service/telnet"
