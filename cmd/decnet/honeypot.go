@@ -43,6 +43,7 @@ runtime's collector reads it. Operational logs go to standard error.`,
 	f.StringVar(&host.Hostname, service.FlagHostname, "", "hostname shown to attackers")
 	f.StringVar(&host.Distro, service.FlagDistro, "debian", "distro persona")
 	f.StringVar(&host.OS, service.FlagOS, "linux", "OS family")
+	f.StringVar(&host.Archetype, service.FlagArchetype, "", "archetype the decky poses as (none when empty)")
 	f.StringVar(&host.IP, service.FlagIP, "", "the decky's address")
 	f.StringVar(&host.DataDir, service.FlagDataDir, "", "where the service keeps what outlives it (none when empty)")
 	f.StringVar(&host.SharedDir, service.FlagSharedDir, "", "where the decky's services keep what they share (none when empty)")

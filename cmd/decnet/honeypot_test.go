@@ -21,6 +21,7 @@ func TestHoneypotArgsRoundTrip(t *testing.T) {
 		{"shared dir", service.Host{Name: "web-01", Hostname: "db17", Distro: "debian", OS: "linux", IP: "10.0.0.5", DataDir: "/data", SharedDir: "/shared"},
 			map[string]string{"password": "Summer$2024 =x", "users": "a:b,c:d"}},
 		{"no data, no keys", service.Host{Name: "ws", Hostname: "WS-01", Distro: "debian", OS: "windows", IP: "10.0.0.6"}, nil},
+		{"archetype", service.Host{Name: "prn", Hostname: "prn-2", Distro: "alpine", OS: "embedded", Archetype: "printer", IP: "10.0.0.7"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +33,7 @@ func TestHoneypotArgsRoundTrip(t *testing.T) {
 			f := cmd.Flags()
 			get := func(name string) string { v, _ := f.GetString(name); return v }
 			got := service.Host{Name: get(service.FlagDecky), Hostname: get(service.FlagHostname), Distro: get(service.FlagDistro),
-				OS: get(service.FlagOS), IP: get(service.FlagIP), DataDir: get(service.FlagDataDir), SharedDir: get(service.FlagSharedDir)}
+				OS: get(service.FlagOS), Archetype: get(service.FlagArchetype), IP: get(service.FlagIP), DataDir: get(service.FlagDataDir), SharedDir: get(service.FlagSharedDir)}
 			if got != tt.host || args[0] != "honeypot" || args[1] != "ssh" {
 				t.Fatalf("args %q read back as %+v, want %+v", args, got, tt.host)
 			}

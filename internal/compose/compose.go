@@ -238,7 +238,7 @@ func (o Options) service(d fleet.Decky, slug string) (container, error) {
 	if err != nil {
 		return container{}, err
 	}
-	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS,
+	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, Archetype: d.Archetype,
 		IP: d.IP.Unmap().String(), DataDir: service.ContainerDataDir, SharedDir: service.ContainerSharedDir}
 	frag := service.FragmentOf(svc, host, d.ServiceConfig[slug])
 	if err := checkArgs("command", frag.Command); err != nil {

@@ -83,7 +83,7 @@ func load(t testing.TB, yml []byte) *types.Project {
 }
 
 func hostOf(d fleet.Decky) service.Host {
-	return service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(),
+	return service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, Archetype: d.Archetype, IP: d.IP.String(),
 		DataDir: service.ContainerDataDir, SharedDir: service.ContainerSharedDir}
 }
 

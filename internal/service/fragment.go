@@ -88,6 +88,7 @@ const (
 	FlagHostname  = "hostname"
 	FlagDistro    = "distro"
 	FlagOS        = "os"
+	FlagArchetype = "archetype"
 	FlagIP        = "ip"
 	FlagDataDir   = "data-dir"
 	FlagSharedDir = "shared-dir"
@@ -104,6 +105,9 @@ func HoneypotArgs(slug string, h Host, keys map[string]string) []string {
 		"--" + FlagDistro, h.Distro,
 		"--" + FlagOS, h.OS,
 		"--" + FlagIP, h.IP,
+	}
+	if h.Archetype != "" {
+		args = append(args, "--"+FlagArchetype, h.Archetype)
 	}
 	if h.DataDir != "" {
 		args = append(args, "--"+FlagDataDir, h.DataDir)

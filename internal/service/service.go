@@ -48,7 +48,11 @@ type Host struct {
 	Hostname string // the hostname the decky shows attackers
 	Distro   string // distro slug (see package archetype)
 	OS       string // OS family slug
-	IP       string // the decky's address
+	// Archetype is the kind of machine the decky poses as (see package
+	// archetype; empty when it has none), for services whose look depends
+	// on it: the SNMP agent of a printer describes a printer.
+	Archetype string
+	IP        string // the decky's address
 	// DataDir is a directory, created by the runtime, where this service
 	// keeps what must outlive a restart for this decky (host keys,
 	// captures of its own protocol).

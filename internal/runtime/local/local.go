@@ -338,7 +338,7 @@ func (f *Fleet) prepare(d fleet.Decky, slug string) (*instance, error) {
 	}
 	in := &instance{decky: d.Name, slug: slug}
 	deckyDir := filepath.Join(f.opts.DataDir, d.Name)
-	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, IP: d.IP.String(),
+	host := service.Host{Name: d.Name, Hostname: d.Hostname, Distro: d.Distro, OS: d.OS, Archetype: d.Archetype, IP: d.IP.String(),
 		DataDir: filepath.Join(deckyDir, slug), SharedDir: filepath.Join(deckyDir, service.SharedDirName)}
 	if err := service.AdoptShared(host.SharedDir, func(slug string) string { return filepath.Join(deckyDir, slug) }); err != nil {
 		return nil, fmt.Errorf("decky %s: %w", d.Name, err)

@@ -14,10 +14,13 @@ import (
 )
 
 // profileOf is the profile a persona asks for, or the one of the decky's
-// OS family.
+// archetype or OS family.
 func profileOf(p *Persona, h service.Host) string {
 	if p.Profile != profileAuto {
 		return p.Profile
+	}
+	if h.Archetype == "printer" {
+		return profilePrinter
 	}
 	switch h.OS {
 	case archetype.OSCisco:

@@ -74,3 +74,21 @@ func TestPersonaOverrides(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileOfArchetype(t *testing.T) {
+	for _, tc := range []struct {
+		host    service.Host
+		persona string
+		want    string
+	}{
+		{service.Host{OS: "embedded", Archetype: "printer"}, "", profilePrinter},
+		{service.Host{OS: "embedded", Archetype: "iot-device"}, "", profileIoT},
+		{service.Host{OS: "cisco"}, "", profileSwitch},
+		{service.Host{OS: "linux", Archetype: "monitoring-node"}, "", profileLinux},
+		{service.Host{OS: "embedded", Archetype: "printer"}, profileLinux, profileLinux},
+	} {
+		if got := profileOf(&Persona{Profile: tc.persona}, tc.host); got != tc.want {
+			t.Errorf("profileOf(%q, %+v) = %s, want %s", tc.persona, tc.host, got, tc.want)
+		}
+	}
+}
