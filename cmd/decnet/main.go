@@ -31,6 +31,7 @@ import (
 	_ "decnet/internal/service/postgres"
 	_ "decnet/internal/service/rdp"
 	_ "decnet/internal/service/redis"
+	_ "decnet/internal/service/sip"
 	_ "decnet/internal/service/smb"
 	_ "decnet/internal/service/sniffer"
 	_ "decnet/internal/service/snmp"
