@@ -33,6 +33,7 @@ import (
 	_ "decnet/internal/service/redis"
 	_ "decnet/internal/service/sip"
 	_ "decnet/internal/service/smb"
+	_ "decnet/internal/service/smtp"
 	_ "decnet/internal/service/sniffer"
 	_ "decnet/internal/service/snmp"
 	_ "decnet/internal/service/ssh"
