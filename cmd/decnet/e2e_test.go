@@ -109,7 +109,7 @@ func freePort(t testing.TB) string {
 }
 
 var tableRow = regexp.MustCompile(`^(\S+)\s+(\d+\.\d+\.\d+\.\d+)\s`)
-var binding = regexp.MustCompile(`(\w+) (\d+)/tcp(?: -> (\d+))?`)
+var binding = regexp.MustCompile(`(\w+) (\d+)/(?:tcp|udp)(?: -> (\d+))?`)
 
 // startNode starts `decnet up` with the e2e admin account.
 func startNode(t testing.TB, dataDir, listen string, args ...string) *node {
@@ -297,6 +297,38 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// bounty reports whether the store holds a credential bounty of service
+// from src whose payload matches, waiting up to ten seconds: the last
+// attacks may still be on their way through the pipeline.
+func (n *node) bounty(token, service, src string, match func(map[string]any) bool) bool {
+	n.t.Helper()
+	var page store.Page[store.Bounty]
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		n.get(token, "/bounty?bounty_type=credential&limit=1000", &page)
+		for _, b := range page.Data {
+			if b.Service == service && b.AttackerIP == src && match(b.Payload) {
+				return true
+			}
+		}
+		if time.Now().After(end) {
+			n.t.Logf("credential bounties: %+v", page.Data)
+			return false
+		}
+	}
+}
+
+// payload matches a bounty payload holding every key of want with its value.
+func payload(want map[string]string) func(map[string]any) bool {
+	return func(p map[string]any) bool {
+		for k, v := range want {
+			if p[k] != v {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func findLog(logs []store.Log, match func(store.Log) bool) *store.Log {

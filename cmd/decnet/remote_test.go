@@ -188,8 +188,6 @@ func TestRemoteAccessThroughStore(t *testing.T) {
 		}
 	}
 
-	var bounties store.Page[store.Bounty]
-	n.get(token, "/bounty?bounty_type=credential&limit=1000", &bounties)
 	for _, want := range []struct {
 		service string
 		payload map[string]string
@@ -203,16 +201,8 @@ func TestRemoteAccessThroughStore(t *testing.T) {
 		{"rdp", map[string]string{"username": "carol", "hash_format": "netntlmv2 (hashcat 5600)"}},
 		{"rdp", map[string]string{"username": "dave", "password": "xrdp pass 1", "method": "client_info", "domain": "LAB"}},
 	} {
-		found := false
-		for _, b := range bounties.Data {
-			ok := b.Service == want.service && b.AttackerIP == src
-			for k, v := range want.payload {
-				ok = ok && b.Payload[k] == v
-			}
-			found = found || ok
-		}
-		if !found {
-			t.Errorf("no %s credential bounty %v from %s: %+v", want.service, want.payload, src, bounties.Data)
+		if !n.bounty(token, want.service, src, payload(want.payload)) {
+			t.Errorf("no %s credential bounty %v from %s", want.service, want.payload, src)
 		}
 	}
 	n.stop()
