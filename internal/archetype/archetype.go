@@ -52,8 +52,10 @@ var archetypes = []Archetype{
 		[]string{"snmp", "ftp"}, []string{"alpine", "debian"}, OSEmbedded},
 	{"iot-device", "IoT Device", "An embedded IoT device with an MQTT broker, SNMP and telnet.",
 		[]string{"mqtt", "snmp", "telnet"}, []string{"alpine"}, OSEmbedded},
+	// The original also listed snmp here, which would clash with conpot's
+	// own SNMP agent (the PLC's vendor MIB) on 161/udp.
 	{"industrial-control", "Industrial Control System", "A PLC/ICS controller speaking industrial protocols and SNMP.",
-		[]string{"conpot", "snmp"}, []string{"debian"}, OSEmbedded},
+		[]string{"conpot"}, []string{"debian"}, OSEmbedded},
 	{"voip-server", "VoIP Server", "A SIP server for an office phone system.",
 		[]string{"sip"}, []string{"debian", "ubuntu22"}, OSLinux},
 	{"monitoring-node", "Monitoring Node", "A monitoring host polling the network over SNMP, administered over SSH.",

@@ -24,7 +24,7 @@ func TestArchetypeCatalogue(t *testing.T) {
 		{"file-server", "smb,ftp,ssh", "debian,ubuntu22,rocky9", "linux"},
 		{"printer", "snmp,ftp", "alpine,debian", "embedded"},
 		{"iot-device", "mqtt,snmp,telnet", "alpine", "embedded"},
-		{"industrial-control", "conpot,snmp", "debian", "embedded"},
+		{"industrial-control", "conpot", "debian", "embedded"},
 		{"voip-server", "sip", "debian,ubuntu22", "linux"},
 		{"monitoring-node", "snmp,ssh", "debian,rocky9", "linux"},
 		{"devops-host", "docker_api,ssh,k8s", "ubuntu22,debian", "linux"},

@@ -209,7 +209,8 @@ func finish(f Fleet, alloc *Allocator) (Fleet, error) {
 
 // RandomServices returns 1–3 distinct services drawn from pool, in pool
 // order, retrying up to 20 times to avoid a combination listed in avoid
-// (the original's rule, shared by fleet building and mutation).
+// (the original's rule, shared by fleet building and mutation). A drawn
+// service that would listen on a port an earlier one holds is left out.
 func RandomServices(rng *rand.Rand, pool []string, avoid ...[]string) []string {
 	if len(pool) == 0 {
 		return nil
@@ -221,7 +222,9 @@ func RandomServices(rng *rand.Rand, pool []string, avoid ...[]string) []string {
 		slices.Sort(idx)
 		pick = pick[:0]
 		for _, i := range idx {
-			pick = append(pick, pool[i])
+			if _, _, clash := portClash(pick, pool[i], nil); !clash {
+				pick = append(pick, pool[i])
+			}
 		}
 		if !slices.ContainsFunc(avoid, func(a []string) bool { return sameSet(a, pick) }) {
 			break

@@ -127,7 +127,7 @@ func TestBuildErrors(t *testing.T) {
 		{"too many", Options{Deckies: 1001, Services: []string{"ssh"}}, "decky count 1001: want 1 to 1000"},
 		{"no services", Options{Deckies: 1}, "no services chosen: name services, an archetype, or ask for random services"},
 		{"unknown services", Options{Deckies: 1, Services: []string{"ssh", "smb", "rdp"}},
-			`unknown service "smb", "rdp"; known services: http, redis, ssh, tftp`},
+			`unknown service "smb", "rdp"; known services: hmi, http, redis, ssh, tftp`},
 		{"service twice", Options{Deckies: 1, Services: []string{"ssh", "SSH"}}, `service "ssh" listed twice`},
 		{"empty list", Options{Deckies: 1, Services: []string{" ", ""}}, "empty service list"},
 		{"archetype not implemented", Options{Deckies: 2, Archetype: "windows-workstation"},
@@ -186,7 +186,7 @@ func TestDefaultFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "decky-01 127.77.0.10 debian linux linux-server ssh,http\n" +
-		"decky-02 127.77.0.11 ubuntu22 linux  redis,tftp,ssh\n"
+		"decky-02 127.77.0.11 ubuntu22 linux  hmi,redis,tftp,ssh\n"
 	if got := summary(f); got != want {
 		t.Fatalf("got\n%swant\n%s", got, want)
 	}
@@ -258,6 +258,11 @@ func TestRandomServices(t *testing.T) {
 	}
 	if got := RandomServices(rng, []string{"only"}, []string{"only"}); !reflect.DeepEqual(got, []string{"only"}) {
 		t.Fatalf("single pool gave %v", got)
+	}
+	for range 200 {
+		if got := RandomServices(rng, []string{"hmi", "http", "ssh"}); slices.Contains(got, "hmi") && slices.Contains(got, "http") {
+			t.Fatalf("picked %v: hmi and http both listen on 80", got)
+		}
 	}
 	for range 200 {
 		avoid := [][]string{{"a"}, {"b"}, {"c"}, {"d"}}

@@ -153,6 +153,8 @@ func (f *Fleet) Validate() error {
 		for i, s := range d.Services {
 			if slices.Contains(d.Services[:i], s) {
 				bad(d, "service %q listed twice", s)
+			} else if other, p, ok := portClash(d.Services[:i], s, f.Customs); ok {
+				bad(d, "services %q and %q both listen on %d/%s", other, s, p.Number, p.Proto)
 			}
 			if customs[s] {
 				continue
@@ -171,6 +173,22 @@ func (f *Fleet) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// portClash names a service of have that declares a port s declares too:
+// two services of one decky cannot both listen on it (conpot's HMI on 80
+// beside http, its SNMP agent beside snmp).
+func portClash(have []string, s string, customs []Custom) (other string, port service.Port, ok bool) {
+	for _, p := range PortsOf(s, customs) {
+		for _, o := range have {
+			for _, q := range PortsOf(o, customs) {
+				if o != s && p.Number == q.Number && p.Proto == q.Proto {
+					return o, p, true
+				}
+			}
+		}
+	}
+	return "", service.Port{}, false
 }
 
 // personaOf validates keys for service slug (a custom one takes none).

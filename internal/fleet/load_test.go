@@ -43,7 +43,7 @@ func TestLoadINIErrors(t *testing.T) {
 		{"expanded name too long", "[" + strings.Repeat("a", 62) + "]\nservices = ssh\namount = 2\n",
 			`fleet.ini:1: [` + strings.Repeat("a", 62) + `] decky name "` + strings.Repeat("a", 62) + `-01" (from amount) is longer than 63 characters`},
 		{"unknown service", "[web-01]\nservices = ssh, htp\n",
-			`fleet.ini:2: [web-01] key "services": unknown service "htp" (did you mean "http"?); known services: http, redis, ssh, tftp`},
+			`fleet.ini:2: [web-01] key "services": unknown service "htp" (did you mean "http"?); known services: hmi, http, redis, ssh, tftp`},
 		{"fleet singleton", "[web-01]\nservices = ssh, sniffer\n",
 			`fleet.ini:2: [web-01] key "services": service "sniffer" runs once for the whole fleet, not on a decky`},
 		{"service listed twice", "[web-01]\nservices = ssh, SSH\n",
@@ -133,7 +133,7 @@ func TestLoadINIErrors(t *testing.T) {
 		{"service section of a broken decky is not reported again", "[web]\nservices = ssh\namount = 2\nip = 10.0.0.1\n[web.ssh]\npassword = x\n[web-01.ssh]\npassword = y\n",
 			`fleet.ini:4: [web] key "ip": cannot be combined with amount = 2: a group's addresses are assigned automatically`},
 		{"several errors", "[a]\nservices = nope\n[b]\narchetype = nope\n",
-			"fleet.ini:2: [a] key \"services\": unknown service \"nope\"; known services: http, redis, ssh, tftp\n" +
+			"fleet.ini:2: [a] key \"services\": unknown service \"nope\"; known services: hmi, http, redis, ssh, tftp\n" +
 				"fleet.ini:4: [b] key \"archetype\": unknown archetype \"nope\""},
 	}
 	for _, tt := range tests {
@@ -224,7 +224,7 @@ func TestLoadINIExample(t *testing.T) {
 	// that need more are reported, each at its line.
 	_, err := LoadINI(strings.NewReader(exampleINI), "example.ini", 1)
 	want := "example.ini:21: [corp-ws] key \"archetype\": archetype \"windows-workstation\" needs services not implemented yet: rdp, smb\n" +
-		"example.ini:25: [plc-01] key \"archetype\": archetype \"industrial-control\" needs services not implemented yet: conpot, snmp"
+		"example.ini:25: [plc-01] key \"archetype\": archetype \"industrial-control\" needs services not implemented yet: conpot"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)
 	}
@@ -416,6 +416,10 @@ func TestValidate(t *testing.T) {
 		{"unknown archetype", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Archetype = "x" })}}, `decky "a": unknown archetype "x"`},
 		{"no services", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = nil })}}, `decky "a": no services`},
 		{"unknown service", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"smb"} })}}, `decky "a": unknown service "smb"`},
+		{"port clash", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"ssh", "app"} })},
+			Customs: []Custom{{Name: "app", Binary: "b", Ports: []int{8080, 22}}}}, `decky "a": services "ssh" and "app" both listen on 22/tcp`},
+		{"tcp and udp on one number", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"tftp", "app"} })},
+			Customs: []Custom{{Name: "app", Binary: "b", Ports: []int{69}}}}, ""},
 		{"fleet singleton", Fleet{Deckies: []Decky{with(good, func(d *Decky) { d.Services = []string{"ssh", "sniffer"} })}},
 			`decky "a": service "sniffer" runs once for the whole fleet, not on a decky`},
 		{"config kept for a service not run now", Fleet{Deckies: []Decky{with(good, func(d *Decky) {

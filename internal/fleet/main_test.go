@@ -53,6 +53,8 @@ func TestMain(m *testing.M) {
 		{Slug: "redis", Ports: []service.Port{{Number: 6379, Proto: service.TCP}}, Persona: func() any { return &redisPersona{Version: "7.2.7"} }},
 		{Slug: "tftp", Ports: []service.Port{{Number: 69, Proto: service.UDP}}},
 		{Slug: "sniffer", FleetSingleton: true},
+		// hmi's web page shares port 80 with http, as conpot's does.
+		{Slug: "hmi", Ports: []service.Port{{Number: 502, Proto: service.TCP}, {Number: 80, Proto: service.TCP}}},
 	} {
 		if err := service.RegisterCustom(fake{info}); err != nil {
 			panic(err)
