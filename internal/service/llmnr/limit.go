@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"decnet/internal/udplimit"
 )
 
 // Per-source bounds: UDP sources are cheap to forge and a busy LAN is
@@ -21,71 +23,10 @@ const (
 	maxCoalesced = 8192
 )
 
-// limiter is the per-source rate limit. It is safe for concurrent use.
-type limiter struct {
-	mu      sync.Mutex
-	sources map[string]*source
-}
-
-type source struct {
-	tokens  float64
-	last    time.Time
-	dropped int  // datagrams dropped since the last report
-	quiet   bool // a drop was reported; the next admitted datagram clears it
-}
-
-func newLimiter() *limiter { return &limiter{sources: map[string]*source{}} }
-
-// admit takes a token for ip. When it refuses, report is true for the
-// first refusal of a run (to be recorded once), and dropped is how many
-// datagrams that run had before the one reported.
-func (l *limiter) admit(ip string, now time.Time) (ok, report bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sources[ip]
-	if s == nil {
-		if len(l.sources) >= maxSources {
-			l.sweep(now)
-		}
-		if len(l.sources) >= maxSources {
-			return false, false
-		}
-		s = &source{tokens: srcBurst, last: now}
-		l.sources[ip] = s
-	}
-	s.tokens = min(srcBurst, s.tokens+now.Sub(s.last).Seconds()*srcRate)
-	s.last = now
-	if s.tokens < 1 {
-		s.dropped++
-		report = !s.quiet
-		s.quiet = true
-		return false, report
-	}
-	s.tokens--
-	s.quiet = false
-	return true, false
-}
-
-// spend takes one more token for ip, for a datagram's further events (a
-// question after its first), and reports whether there was one.
-func (l *limiter) spend(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sources[ip]
-	if s == nil || s.tokens < 1 {
-		return false
-	}
-	s.tokens--
-	return true
-}
-
-// sweep forgets sources whose bucket has refilled. Callers hold l.mu.
-func (l *limiter) sweep(now time.Time) {
-	for ip, s := range l.sources {
-		if now.Sub(s.last).Seconds()*srcRate >= srcBurst {
-			delete(l.sources, ip)
-		}
-	}
+// newLimiter is the per-source rate limit. llmnr sets no total rate and
+// starts no long-lived work, so those bounds stay unset.
+func newLimiter() *udplimit.Limiter {
+	return udplimit.New(udplimit.Limits{Rate: srcRate, Burst: srcBurst, MaxSources: maxSources})
 }
 
 // coalescer counts repeats of a query (same source, protocol, name and

@@ -19,6 +19,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/udplimit"
 )
 
 // Event types of the service.
@@ -80,7 +81,7 @@ type Server struct {
 	cfg service.Config
 	p   *Persona
 	id  identity
-	lim *limiter
+	lim *udplimit.Limiter
 	co  *coalescer
 	now func() time.Time
 }
@@ -250,9 +251,10 @@ func (s *Server) datagram(ep endpoint, peer *net.UDPAddr, pkt []byte, det *detec
 	fields := event.Peer(peer)
 	fields[fieldProto] = ep.proto
 	fields[fieldVia] = ep.via
-	ok, report := s.lim.admit(fields[event.FieldSrcIP], s.now())
-	if !ok {
-		if report {
+	// A full table of sources drops unrecorded: the event names a source
+	// over its rate.
+	if reason, report := s.lim.Admit(fields[event.FieldSrcIP], s.now()); reason != "" {
+		if report && reason == udplimit.Rate {
 			fields[fieldDropped] = "rate limit"
 			s.emit(typeError, event.Warning, fields, fmt.Sprintf("%s datagrams from %s over the rate limit are dropped", strings.ToUpper(ep.proto), fields[event.FieldSrcIP]))
 		}
@@ -298,7 +300,7 @@ func (s *Server) dns(ep endpoint, peer *net.UDPAddr, pkt []byte, fields map[stri
 		}
 	}
 	for i, q := range m.Question[:min(len(m.Question), maxQuestions)] {
-		if i > 0 && !s.lim.spend(fields[event.FieldSrcIP]) {
+		if i > 0 && !s.lim.Spend(fields[event.FieldSrcIP]) {
 			break // each further question costs the source as a datagram does
 		}
 		f := event.With(fields, map[string]string{

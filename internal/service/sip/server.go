@@ -15,6 +15,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/udplimit"
 )
 
 // tcpLimits bound TCP connections: kamailio closes idle TCP connections
@@ -25,7 +26,7 @@ var tcpLimits = service.Limits{MaxConns: 256, MaxPerSource: 16, Idle: 2 * time.M
 type Server struct {
 	cfg service.Config
 	h   handler
-	lim *limiter
+	lim *udplimit.Limiter
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -43,7 +44,7 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	default:
 		h = newAsterisk(p, cfg.Host.Name)
 	}
-	return &Server{cfg: cfg, h: h, lim: newLimiter(defaultLimits()), now: time.Now,
+	return &Server{cfg: cfg, h: h, lim: udplimit.New(defaultLimits()), now: time.Now,
 		pending: map[string]context.CancelFunc{}}, nil
 }
 
@@ -84,9 +85,9 @@ func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn, wg *sync.WaitG
 		fields := event.Peer(peer)
 		fields["dst_port"] = portOf(pc.LocalAddr())
 		now := s.now()
-		if reason, report := s.lim.admit(fields[event.FieldSrcIP], now); reason != "" {
+		if reason, report := s.lim.Admit(fields[event.FieldSrcIP], now); reason != "" {
 			if report {
-				fields[fieldDropped] = reason
+				fields[fieldDropped] = string(reason)
 				s.emit(typeError, event.Warning, fields)
 			}
 			continue
@@ -227,7 +228,7 @@ func (s *Server) parseError(fields map[string]string, raw []byte, err error) {
 // within the limits; past them the reply has been sent once.
 func (s *Server) retransmit(ctx context.Context, wg *sync.WaitGroup, pc net.PacketConn, peer *net.UDPAddr, r *request, rep reply) {
 	ip := peer.IP.String()
-	if !s.lim.startRetransmit(ip, r.now) {
+	if s.lim.Start(ip, r.now) != "" {
 		return
 	}
 	key := ackKey(r)
@@ -239,7 +240,7 @@ func (s *Server) retransmit(ctx context.Context, wg *sync.WaitGroup, pc net.Pack
 	s.pending[key] = cancel
 	s.mu.Unlock()
 	wg.Go(func() {
-		defer s.lim.doneRetransmit(ip)
+		defer s.lim.Done(ip)
 		defer func() {
 			s.mu.Lock()
 			if s.pending[key] != nil {

@@ -270,44 +270,6 @@ func TestGarbage(t *testing.T) {
 	testutil.Eventually(t, "4 error events", func() bool { return len(ev.OfType(typeError)) == 4 })
 }
 
-// TestLimiter: a source over its rate is dropped and reported once per
-// run; repeats are bounded per source.
-func TestLimiter(t *testing.T) {
-	l := newLimiter(limits{Rate: 1, Burst: 3, GlobalRate: 100, GlobalBurst: 100, MaxSources: 2,
-		MaxRetransmits: 3, MaxRetransmitsPerSource: 2})
-	now := time.Unix(1000, 0)
-	var reasons []string
-	var reports int
-	for i := 0; i < 6; i++ {
-		r, rep := l.admit("a", now)
-		reasons = append(reasons, r)
-		if rep {
-			reports++
-		}
-	}
-	if !slices.Equal(reasons, []string{"", "", "", dropRate, dropRate, dropRate}) || reports != 1 {
-		t.Errorf("reasons %q, %d reports", reasons, reports)
-	}
-	if r, _ := l.admit("a", now.Add(2*time.Second)); r != "" {
-		t.Errorf("refilled source dropped: %q", r)
-	}
-	l.admit("b", now)
-	if r, _ := l.admit("c", now); r != dropSources {
-		t.Errorf("third source: %q", r)
-	}
-	var got []bool
-	for i := 0; i < 3; i++ {
-		got = append(got, l.startRetransmit("a", now))
-	}
-	if !slices.Equal(got, []bool{true, true, false}) {
-		t.Errorf("per-source repeats: %v", got)
-	}
-	l.doneRetransmit("a")
-	if !l.startRetransmit("a", now) {
-		t.Error("repeat place not given back")
-	}
-}
-
 // TestHashcatReference checks the cracking helper against hashcat's own
 // example hash for mode 11400 (password "hashcat"), so the lines the
 // server stores are checked against hashcat's reading of them.

@@ -13,6 +13,7 @@ import (
 
 	"decnet/internal/archetype"
 	"decnet/internal/service"
+	"decnet/internal/udplimit"
 )
 
 // Var is one MIB object. OID is numeric dotted without a leading dot.
@@ -51,7 +52,7 @@ type Agent struct {
 	p      *Persona
 	mib    *mib
 	eng    *engine
-	lim    *limiter
+	lim    *udplimit.Limiter
 	now    func() time.Time
 	st     stats
 	logins logins
@@ -88,7 +89,7 @@ func NewAgent(cfg service.Config, p *Persona, dev Device) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snmp: %w", err)
 	}
-	a := &Agent{cfg: cfg, p: p, eng: newEngine(key, dev, users, p.engineID()), lim: newLimiter(defaultLimits(), now), now: now}
+	a := &Agent{cfg: cfg, p: p, eng: newEngine(key, dev, users, p.engineID()), lim: udplimit.New(defaultLimits()), now: now}
 	// The agent's own objects come first, so that dev.Extra may replace
 	// them.
 	dev.Extra = append(a.agentObjects(dev.Boot), dev.Extra...)

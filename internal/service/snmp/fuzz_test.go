@@ -10,6 +10,7 @@ import (
 	"decnet/internal/service"
 	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
+	"decnet/internal/udplimit"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz from the real clients' datagrams")
@@ -79,7 +80,9 @@ func FuzzDatagram(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a.lim.lim.Rate, a.lim.lim.GlobalRate = 1e12, 1e12
+	lim := defaultLimits()
+	lim.Rate, lim.GlobalRate = 1e12, 1e12
+	a.lim = udplimit.New(lim)
 	src := &net.UDPAddr{IP: net.IPv4(127, 0, 116, 9), Port: 5000}
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		if reply := a.datagram(src, pkt); len(reply) > maxUDPReply {

@@ -56,9 +56,9 @@ const (
 // datagram answers one datagram (nil: no reply) and records it.
 func (a *Agent) datagram(addr net.Addr, pkt []byte) []byte {
 	fields := event.Peer(addr)
-	if reason, report := a.lim.admit(fields[event.FieldSrcIP]); reason != "" {
+	if reason, report := a.lim.Admit(fields[event.FieldSrcIP], a.now()); reason != "" {
 		if report {
-			fields[fieldDropped] = reason
+			fields[fieldDropped] = string(reason)
 			a.emit(typeError, event.Warning, fields)
 		}
 		return nil

@@ -39,7 +39,7 @@ func TestReplyBounds(t *testing.T) {
 	src := &net.UDPAddr{IP: net.IPv4(127, 0, 116, 9), Port: 5000}
 	pkt := communityMessage(version2c, []byte("public"), appendPDU(nil, pduGet, 1, 0, 0, appendVarbind(nil, oid{1, 3, 6, 1, 2, 1, 1, 5, 0}, tagNull, nil)))
 	frozen := a.now()
-	a.lim.now = func() time.Time { return frozen }
+	a.now = func() time.Time { return frozen }
 	answered := 0
 	for range defaultLimits().Burst + 100 {
 		if a.datagram(src, pkt) != nil {

@@ -3,7 +3,6 @@ package tftp
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestResolve(t *testing.T) {
@@ -94,50 +93,5 @@ func TestTreeUploads(t *testing.T) {
 	tr.unlock("x")
 	if tr.locked("x") {
 		t.Error("unlock")
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newLimiter(limits{MaxTransfers: 3, MaxPerSource: 2, Rate: 1, Burst: 2, GlobalRate: 100, GlobalBurst: 100, MaxSources: 2},
-		func() time.Time { return now })
-	for i, want := range []struct {
-		reason string
-		report bool
-	}{{"", false}, {"", false}, {dropRate, true}, {dropRate, false}} {
-		if r, rep := l.admit("a"); r != want.reason || rep != want.report {
-			t.Errorf("admit %d: %q %v, want %q %v", i, r, rep, want.reason, want.report)
-		}
-	}
-	now = now.Add(time.Second)
-	if r, _ := l.admit("a"); r != "" {
-		t.Errorf("after refill: %q", r)
-	}
-	if r, rep := l.admit("a"); r != dropRate || !rep {
-		t.Errorf("a new run of drops is reported again: %q %v", r, rep)
-	}
-	// Transfers: two per source, three in all.
-	for i, want := range []string{"", "", dropSrcTransfers} {
-		if r, _ := l.start("a"); r != want {
-			t.Errorf("start a %d: %q, want %q", i, r, want)
-		}
-	}
-	if r, _ := l.start("b"); r != "" {
-		t.Errorf("start b: %q", r)
-	}
-	if r, _ := l.start("b"); r != dropTransfers {
-		t.Errorf("start b over the total: %q", r)
-	}
-	// The table holds two sources, both with transfers: a third is refused.
-	if r, rep := l.admit("c"); r != dropSources || !rep {
-		t.Errorf("admit c: %q %v", r, rep)
-	}
-	l.done("b")
-	now = now.Add(time.Hour)
-	if r, _ := l.admit("c"); r != "" {
-		t.Errorf("admit c after b is idle: %q", r)
-	}
-	if _, ok := l.sources["b"]; ok {
-		t.Error("idle b was not forgotten")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"decnet/internal/artifact"
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/udplimit"
 )
 
 // Upload bounds: one upload keeps at most maxUpload bytes (the rest is
@@ -63,7 +64,7 @@ type Server struct {
 	p      *Persona
 	files  *tree
 	art    *artifact.Store
-	lim    *limiter
+	lim    *udplimit.Limiter
 	limits limits
 	now    func() time.Time
 	// second is the length of a second in the protocol's timers (the
@@ -100,7 +101,7 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	}
 	lim := defaultLimits()
 	return &Server{cfg: cfg, p: p, files: newTree(bait, uploadBudget), art: art,
-		lim: newLimiter(lim, now), limits: lim, now: now, second: time.Second}, nil
+		lim: udplimit.New(lim.Limits), limits: lim, now: now, second: time.Second}, nil
 }
 
 // isUnder reports whether p lies inside directory dir.
@@ -153,9 +154,9 @@ func (s *Server) datagram(ctx context.Context, local net.Addr, peer *net.UDPAddr
 	if la, ok := local.(*net.UDPAddr); ok {
 		fields["dst_port"] = strconv.Itoa(la.Port)
 	}
-	if reason, report := s.lim.admit(fields[event.FieldSrcIP]); reason != "" {
+	if reason, report := s.lim.Admit(fields[event.FieldSrcIP], s.now()); reason != "" {
 		if report {
-			fields[fieldDropped] = reason
+			fields[fieldDropped] = string(reason)
 			s.emit(typeError, event.Warning, fields)
 		}
 		return
@@ -203,11 +204,11 @@ func (s *Server) request(ctx context.Context, local net.Addr, peer *net.UDPAddr,
 		f[fieldErrorCode] = strconv.Itoa(int(tftpErr.code))
 		f[fieldError] = tftpErr.msg
 	default:
-		if reason, _ := s.lim.start(fields[event.FieldSrcIP]); reason != "" {
+		if reason := s.lim.Start(fields[event.FieldSrcIP], s.now()); reason != "" {
 			if x.write {
 				s.files.unlock(x.path)
 			}
-			f[fieldDropped] = reason
+			f[fieldDropped] = dropText(reason)
 			s.emit(event.TypeRequest, sev, f)
 			return
 		}
@@ -232,14 +233,14 @@ func (s *Server) request(ctx context.Context, local net.Addr, peer *net.UDPAddr,
 	}
 	x.conn, x.fields, x.filename = conn, fields, req.filename
 	wg.Go(func() {
-		defer s.lim.done(fields[event.FieldSrcIP])
+		defer s.lim.Done(fields[event.FieldSrcIP])
 		s.run(ctx, x)
 	})
 }
 
 // abandon gives back what a planned transfer holds when it cannot start.
 func (s *Server) abandon(x *xfer, fields map[string]string) {
-	s.lim.done(fields[event.FieldSrcIP])
+	s.lim.Done(fields[event.FieldSrcIP])
 	if x.write {
 		s.files.unlock(x.path)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/service"
+	"decnet/internal/udplimit"
 )
 
 // unit is the length of a protocol second in the timing tests.
@@ -175,7 +176,7 @@ func TestNotRequests(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Run("transfers", func(t *testing.T) {
 		s, ev := newTestServer(t, testHost(t), nil)
-		s.lim = newLimiter(limits{MaxTransfers: 10, MaxPerSource: 2, Rate: 100, Burst: 100, GlobalRate: 100, GlobalBurst: 100, MaxSources: 10}, time.Now)
+		s.lim = udplimit.New(udplimit.Limits{MaxBusy: 10, MaxBusyPerSource: 2, Rate: 100, Burst: 100, GlobalRate: 100, GlobalBurst: 100, MaxSources: 10})
 		addr := serve(t, s, "127.0.69.25")
 		c := newClient(t)
 		for range 3 {
@@ -205,7 +206,7 @@ func TestLimits(t *testing.T) {
 
 	t.Run("rate", func(t *testing.T) {
 		s, ev := newTestServer(t, testHost(t), nil)
-		s.lim = newLimiter(limits{MaxTransfers: 10, MaxPerSource: 2, Rate: 0.001, Burst: 5, GlobalRate: 100, GlobalBurst: 100, MaxSources: 10}, time.Now)
+		s.lim = udplimit.New(udplimit.Limits{MaxBusy: 10, MaxBusyPerSource: 2, Rate: 0.001, Burst: 5, GlobalRate: 100, GlobalBurst: 100, MaxSources: 10})
 		addr := serve(t, s, "127.0.69.26")
 		c := newClient(t)
 		for range 8 {
@@ -223,7 +224,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("%d answers, want 5", got)
 		}
 		errs := ev.OfType(typeError)
-		if len(errs) != 1 || errs[0].Fields["dropped"] != dropRate {
+		if len(errs) != 1 || errs[0].Fields["dropped"] != string(udplimit.Rate) {
 			t.Errorf("error events %v", errs)
 		}
 		if n := len(ev.OfType(event.TypeRequest)); n != 5 {
