@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"decnet/internal/testutil"
 )
@@ -68,7 +65,7 @@ type scanned struct {
 // versionNames runs nmap (args, then the ports of every row) against the
 // deckies and returns what it names each service on its port (after the
 // state column), by decky/service.
-func versionNames(t *testing.T, nmap, proto string, args []string, n *node, deckies ...scanned) map[string]string {
+func versionNames(t *testing.T, proto string, args []string, n *node, deckies ...scanned) map[string]string {
 	t.Helper()
 	var ports, ips []string
 	byPort := map[string]string{} // ip/port -> decky/service
@@ -80,13 +77,8 @@ func versionNames(t *testing.T, nmap, proto string, args []string, n *node, deck
 			byPort[d.ip+"/"+p] = d.decky + "/" + r.service
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	args = append(append(args, "-Pn", "-n", "-p", strings.Join(ports, ",")), ips...)
-	out, err := exec.CommandContext(ctx, nmap, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
+	out := testutil.Nmap(t, args...)
 	got := map[string]string{}
 	host := ""
 	for _, line := range strings.Split(string(out), "\n") {
@@ -146,21 +138,18 @@ func fleetINI(t *testing.T, dir, extra string, deckies ...scanned) string {
 // 7.14+ node, whose first header is X-elastic-product) and k8s (an
 // apiserver is "ssl/unknown" to nmap 7.93).
 func TestNmapVersionScan(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	dir := t.TempDir()
 	deckies := []scanned{{"scanned", "127.77.241.10", versionScan}, {"plc", "127.77.241.11", icsScan}}
 	ini := fleetINI(t, dir, "[scanned.rdp]\nproduct = windows\n[scanned.telnet]\nproduct = busybox\n", deckies...)
 	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", ini, "--ip-base", "127.77.241.10")
-	versionNames(t, nmap, "tcp", []string{"-sV"}, n, deckies...)
+	versionNames(t, "tcp", []string{"-sV"}, n, deckies...)
 }
 
 // TestNmapUDPVersionScan is TestNmapVersionScan for the UDP services
-// (nmap's UDP scan needs root).
+// (nmap's UDP scan needs root: testutil.Nmap skips it without).
 func TestNmapUDPVersionScan(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
-	testutil.RequireRoot(t, "nmap -sU needs raw sockets")
 	dir := t.TempDir()
 	deckies := []scanned{{"udp", "127.77.242.10", udpScan}}
 	n := startNode(t, filepath.Join(dir, "data"), freePort(t), "--config", fleetINI(t, dir, "", deckies...), "--ip-base", "127.77.242.10")
-	versionNames(t, nmap, "udp", []string{"-sU", "-sV"}, n, deckies...)
+	versionNames(t, "udp", []string{"-sU", "-sV"}, n, deckies...)
 }

@@ -20,7 +20,7 @@ func TestCaptureSeeds(t *testing.T) {
 		t.Skip("CONPOT_CAPTURE_SEEDS is not set")
 	}
 	s, _ := newTestServer(t, "plc-capture", addrCapture, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrCapture, false)
+	a, _ := serve(t, s, addrCapture)
 	proxy := testutil.StartProxy(t, addrCapture, a[PortModbus])
 	host, port := hostPort(t, proxy.Addr)
 	quiet := func(name string, args ...string) {

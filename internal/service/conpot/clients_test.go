@@ -20,7 +20,7 @@ import (
 func TestMbpoll(t *testing.T) {
 	mbpoll := testutil.RequireTool(t, "mbpoll")
 	s, ev := newTestServer(t, "plc-water-1", addrMbpoll, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrMbpoll, false)
+	a, _ := serve(t, s, addrMbpoll)
 	host, port := hostPort(t, a[PortModbus])
 	poll := func(args ...string) string {
 		return run(t, mbpoll, append([]string{"-m", "tcp", "-a", "1", "-1", "-o", "3", "-p", port}, append(args, host)...)...)
@@ -63,7 +63,7 @@ func TestMbpoll(t *testing.T) {
 func TestPymodbus(t *testing.T) {
 	py := testutil.RequireTool(t, "/usr/bin/python3")
 	s, ev := newTestServer(t, "plc-water-2", addrPymb, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrPymb, false)
+	a, _ := serve(t, s, addrPymb)
 	host, port := hostPort(t, a[PortModbus])
 	script := `
 import sys
@@ -99,7 +99,7 @@ func TestWebLogin(t *testing.T) {
 	curl := testutil.RequireTool(t, "curl")
 	t.Run("m340", func(t *testing.T) {
 		s, ev := newTestServer(t, "plc-water-3", addrWeb, &Persona{Device: DeviceM340, Site: SiteWater})
-		a, _ := serve(t, s, addrWeb, false)
+		a, _ := serve(t, s, addrWeb)
 		base := "http://" + a[PortHTTP]
 		out := run(t, curl, "-si", "-m", "10", "-A", "Mozilla/5.0 (X11; Linux x86_64)", base+"/")
 		if !strings.HasPrefix(out, "HTTP/1.0 302 Redirect\r\nServer: Schneider-WEB/V2.1.") || !strings.Contains(out, "Location: http://"+a[PortHTTP]+"/index.htm") {
@@ -136,7 +136,7 @@ func TestWebLogin(t *testing.T) {
 	})
 	t.Run("s7-1200", func(t *testing.T) {
 		s, ev := newTestServer(t, "plc-sub-1", addrWeb, &Persona{Device: DeviceS71200, Site: SiteSubstation})
-		a, _ := serve(t, s, addrWeb, false)
+		a, _ := serve(t, s, addrWeb)
 		base := "http://" + a[PortHTTP]
 		out := run(t, curl, "-si", "--http1.0", base+"/")
 		if want := "HTTP/1.0 302 Object Moved\r\nContent-Type:text/html\r\nContent-Length: 0\r\nConnection: close\r\nLocation: /Default.mwsl\r\n\r\n"; out != want {
@@ -175,7 +175,7 @@ func TestSNMP(t *testing.T) {
 	} {
 		t.Run(tc.device, func(t *testing.T) {
 			s, ev := newTestServer(t, "plc-snmp-"+tc.device, addrSNMP, &Persona{Device: tc.device, Site: SiteFactory})
-			_, udp := serve(t, s, addrSNMP, false)
+			_, udp := serve(t, s, addrSNMP)
 			out := run(t, snmpget, "-v2c", "-c", "public", "-t", "3", "-r", "0", "udp:"+udp, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0")
 			t.Log(out)
 			t.Log(run(t, testutil.RequireTool(t, "snmpwalk"), "-v2c", "-c", "public", "-t", "3", "-r", "0", "udp:"+udp, "1.3.6.1.4.1"))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -47,33 +46,21 @@ func newTestServer(t testing.TB, name, ip string, p *Persona) (*Server, *testuti
 	return s, ev
 }
 
-// serve runs s on ip until the test ends: on the real ports when real is
-// set (nmap's scripts and some clients want them), else on free ports.
-// It returns the TCP addresses by declared port and the SNMP address.
-func serve(t *testing.T, s *Server, ip string, real bool) (map[int]string, string) {
+// serve runs s on free ports of ip until the test ends. It returns the
+// TCP addresses by declared port and the SNMP address.
+func serve(t *testing.T, s *Server, ip string) (map[int]string, string) {
 	t.Helper()
-	if real {
-		testutil.RequireRoot(t, "to listen on 80, 102 and 502")
-	}
 	ls := service.Listeners{TCP: map[int]net.Listener{}, UDP: map[int]net.PacketConn{}}
 	addrs := map[int]string{}
 	for _, port := range []int{PortModbus, PortS7, PortHTTP} {
-		bind := 0
-		if real {
-			bind = port
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(bind)))
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ls.TCP[port] = ln
 		addrs[port] = ln.Addr().String()
 	}
-	bind := 0
-	if real {
-		bind = PortSNMP
-	}
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(bind)))
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,8 @@ func exchange(t *testing.T, addr string, req []byte) []byte {
 func TestModbusAnswers(t *testing.T) {
 	m340, _ := newTestServer(t, "plc-a", addrUnit, &Persona{Device: DeviceM340, Site: SiteWater})
 	s7, _ := newTestServer(t, "plc-b", addrUnit, &Persona{Device: DeviceS71200, Site: SiteSubstation})
-	ma, _ := serve(t, m340, addrUnit, false)
-	sa, _ := serve(t, s7, addrUnit, false)
+	ma, _ := serve(t, m340, addrUnit)
+	sa, _ := serve(t, s7, addrUnit)
 	tests := []struct {
 		name string
 		addr string
@@ -80,7 +80,7 @@ func hexOf(s string) string {
 // which nmap's modbus match lines name "Modbus TCP".
 func TestModbusShortSegment(t *testing.T) {
 	s, ev := newTestServer(t, "plc-a", addrUnit, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrUnit, false)
+	a, _ := serve(t, s, addrUnit)
 	c := testutil.Dial(t, a[PortModbus], 5*time.Second)
 	c.Write([]byte("\r\n\r\n"))
 	got := make([]byte, 9)
@@ -97,7 +97,7 @@ func TestModbusShortSegment(t *testing.T) {
 // recorded as attacks: critical for setpoints and coils.
 func TestModbusWriteEvents(t *testing.T) {
 	s, ev := newTestServer(t, "plc-a", addrUnit, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrUnit, false)
+	a, _ := serve(t, s, addrUnit)
 	exchange(t, a[PortModbus], testutil.Hex("0001 0000 0006 01 06 0002 00c8"))
 	exchange(t, a[PortModbus], testutil.Hex("0002 0000 0006 01 06 0064 0007"))
 	exchange(t, a[PortModbus], testutil.Hex("0003 0000 0008 01 0f 0000 0002 01 00"))

@@ -56,7 +56,7 @@ func readTPKT(t *testing.T, c net.Conn) []byte {
 // password and a refused connection.
 func TestS7Session(t *testing.T) {
 	s, ev := newTestServer(t, "plc-s7-unit", addrUnit, &Persona{Device: DeviceS71200, Site: SiteWater})
-	a, _ := serve(t, s, addrUnit, false)
+	a, _ := serve(t, s, addrUnit)
 	c := testutil.Dial(t, a[PortS7], 5*time.Second)
 	send := func(b []byte) []byte { c.Write(b); return readTPKT(t, c) }
 	if got := send(s7ConnectRequest); !bytes.Equal(got, testutil.Hex("0300001611d00014000100c0010ac1020100c2020102")) {
@@ -107,7 +107,7 @@ func TestS7Session(t *testing.T) {
 // TestM340NoS7 checks that the M340 refuses connections on 102.
 func TestM340NoS7(t *testing.T) {
 	s, _ := newTestServer(t, "plc-m340-unit", addrUnit, &Persona{Device: DeviceM340, Site: SiteWater})
-	a, _ := serve(t, s, addrUnit, false)
+	a, _ := serve(t, s, addrUnit)
 	// Serve closes the listener as it starts: until then the kernel
 	// still completes handshakes.
 	testutil.Eventually(t, "102 refusing connections", func() bool {

@@ -60,15 +60,6 @@ func runDocker(t *testing.T, env []string, stdin string, args ...string) (string
 	return string(out), err
 }
 
-// runTool runs an external program with a deadline.
-func runTool(t *testing.T, bin string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-	return string(out), err
-}
-
 // commands returns the command events with action a.
 func commands(ev *testutil.Events, action string) []event.Event {
 	return ev.With(event.TypeCommand, "action", action)

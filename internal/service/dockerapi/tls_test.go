@@ -90,14 +90,10 @@ func TestTLSClientCert(t *testing.T) {
 // TestNmap checks that a version scan names Docker on both ports (the
 // table of cmd/decnet/nmap_test.go takes the text after "open ").
 func TestNmap(t *testing.T) {
-	bin := testutil.RequireTool(t, "nmap")
 	d := start(t, "127.0.106.50", nil)
 	_, p1, _ := strings.Cut(d.plain, ":")
 	_, p2, _ := strings.Cut(d.tls, ":")
-	out, err := runTool(t, bin, "-sV", "-Pn", "-n", "-p", p1+","+p2, "127.0.106.50")
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", p1+","+p2, "127.0.106.50")
 	for _, want := range []string{p1 + "/tcp open  docker     Docker 24.0.5", p2 + "/tcp open  ssl/docker Docker 24.0.5"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("nmap output lacks %q:\n%s", want, out)

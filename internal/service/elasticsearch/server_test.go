@@ -305,7 +305,6 @@ print(es.indices.delete(index="users")["acknowledged"])
 // does not recognise them, as it does not recognise the real product; the
 // light scan (intensity 0) shows that without minutes of probe timeouts.
 func TestNmap(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	for _, tc := range []struct {
 		version, host string
 		args          []string
@@ -315,27 +314,11 @@ func TestNmap(t *testing.T) {
 		{"7.17.9", "127.0.105.8", []string{"--version-intensity", "0"}, regexp.MustCompile(`9200/tcp open  wap-wsp\?\n`)},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
-			testutil.RequireRoot(t, "nmap needs port 9200 at the decky's address")
-			ln, err := net.Listen("tcp", net.JoinHostPort(tc.host, "9200"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
 			srv := newServer(service.Config{Host: service.Host{Name: "decky-es", Hostname: "es-prod-01", IP: tc.host}, Emit: &testutil.Events{}},
 				persona(func(p *Persona) { p.Version = tc.version }))
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{Port: ln}}) }()
-			defer func() { cancel(); ln.Close(); <-done }()
-			rctx, rcancel := context.WithTimeout(context.Background(), 120*time.Second)
-			defer rcancel()
+			servicetest.ServeRealPorts(t, srv, tc.host, Service{}.Info().Ports...)
 			args := append([]string{"-sV", "-Pn", "-n", "-p", "9200"}, tc.args...)
-			out, err := exec.CommandContext(rctx, nmap, append(args, tc.host)...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("nmap: %v\n%s", err, out)
-			}
-			if !tc.want.Match(out) {
-				t.Errorf("nmap does not match %s:\n%s", tc.want, out)
-			}
+			testutil.MatchAll(t, testutil.Nmap(t, append(args, tc.host)...), tc.want)
 		})
 	}
 }

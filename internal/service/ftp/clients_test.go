@@ -160,7 +160,7 @@ func TestCurlRefusedLogin(t *testing.T) {
 func TestNmapVersion(t *testing.T) {
 	srv, _ := newTestServer(t, "debian", map[string]string{"anonymous_enable": "true"})
 	host, port, _ := net.SplitHostPort(serve(t, srv))
-	out := run(t, t.TempDir(), "nmap", "", "-sV", "-Pn", "-n", "--script", "ftp-anon,ftp-syst", "-p", port, host)
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "--script", "ftp-anon,ftp-syst", "-p", port, host)
 	for _, want := range []string{"vsftpd 3.0.3", "Anonymous FTP login allowed (FTP code 230)", " pub", "vsFTPd 3.0.3 - secure, fast, stable"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("nmap does not say %q:\n%s", want, out)

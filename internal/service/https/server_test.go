@@ -1,7 +1,6 @@
 package https
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -136,16 +135,8 @@ func TestCertificates(t *testing.T) {
 
 // TestNmapVersion: nmap's version scan names the product behind TLS.
 func TestNmapVersion(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	srv, _ := newTestServer(t, "web01", nil)
 	host, port, _ := net.SplitHostPort(servicetest.ServeTCP(t, srv, "127.0.110.5", http.HTTPSPort))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", port, host).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
-	if !regexp.MustCompile(`/tcp open  ssl/http Apache httpd 2\.4\.\d+ \(\(Debian\)\)`).Match(out) {
-		t.Errorf("nmap -sV:\n%s", out)
-	}
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", port, host)
+	testutil.MatchAll(t, out, regexp.MustCompile(`/tcp open  ssl/http Apache httpd 2\.4\.\d+ \(\(Debian\)\)`))
 }

@@ -1,15 +1,9 @@
 package imap
 
 import (
-	"context"
-	"net"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"testing"
-	"time"
 
-	"decnet/internal/service"
 	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
@@ -26,27 +20,8 @@ var (
 )
 
 func TestNmapVersionScan(t *testing.T) {
-	testutil.RequireRoot(t, "to listen on 143 and 993")
-	nmap := testutil.RequireTool(t, "nmap")
 	s, _ := newTestServer(t, nil)
-	ls := service.Listeners{TCP: map[int]net.Listener{}}
-	for _, port := range []int{PortIMAP, PortIMAPS} {
-		ln, err := net.Listen("tcp", net.JoinHostPort(addrNmap, strconv.Itoa(port)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls.TCP[port] = ln
-	}
-	servicetest.Serve(t, s, ls)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", "143,993", addrNmap).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
-	for _, re := range []*regexp.Regexp{nmapIMAP, nmapIMAPS} {
-		if !re.Match(out) {
-			t.Errorf("nmap output does not match %s:\n%s", re, out)
-		}
-	}
+	servicetest.ServeRealPorts(t, s, addrNmap, Service{}.Info().Ports...)
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", "143,993", addrNmap)
+	testutil.MatchAll(t, out, nmapIMAP, nmapIMAPS)
 }

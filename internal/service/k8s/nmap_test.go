@@ -1,13 +1,10 @@
 package k8s
 
 import (
-	"context"
 	"net"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"decnet/internal/testutil"
 )
@@ -25,18 +22,11 @@ var (
 )
 
 func TestNmapVersionScan(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	ts := start(t, nil, testIP)
 	_, sp, _ := net.SplitHostPort(ts.secure)
 	_, pp, _ := net.SplitHostPort(ts.plain)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", sp+","+pp, testIP).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
-	for _, l := range strings.Split(string(out), "\n") {
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", sp+","+pp, testIP)
+	for _, l := range strings.Split(out, "\n") {
 		switch {
 		case strings.HasPrefix(l, sp+"/tcp") && !nmapSecure.MatchString(l):
 			t.Errorf("secure port: %s", l)

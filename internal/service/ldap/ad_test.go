@@ -81,7 +81,7 @@ func bindResult(t *testing.T, b []byte) (code int64, matched, diag string, creds
 // bind-required refusal, and the root DSE nmap's probe gets.
 func TestADWire(t *testing.T) {
 	s, ev := newTestServer(t, hostWindows, &Persona{Domain: "corp.local"})
-	addr, _ := serve(t, s, addrAD, false)
+	addr, _ := serve(t, s, addrAD)
 	e := encoder{}
 	c := dial(t, addr)
 	tests := []struct {
@@ -111,7 +111,7 @@ func TestADWire(t *testing.T) {
 func TestADGSSSPNEGO(t *testing.T) {
 	s, ev := newTestServer(t, hostWindows, &Persona{Domain: "corp.local"})
 	s.random = repeat{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef} // the spec's server challenge
-	addr, _ := serve(t, s, addrAD, false)
+	addr, _ := serve(t, s, addrAD)
 	e := encoder{}
 	spnegoOID := testutil.Hex("06 06 2b 06 01 05 05 02")
 	ntlmOID := testutil.Hex("06 0a 2b 06 01 04 01 82 37 02 02 0a")

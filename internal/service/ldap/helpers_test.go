@@ -5,8 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,32 +62,19 @@ func newTestServer(t testing.TB, h service.Host, p *Persona) (*Server, *testutil
 	return s, ev
 }
 
-// serve runs s on ip until the test ends, on ports 389 and 636 when real
-// is set (scanners and some clients want the real ports) or on free
-// ports otherwise, and returns the addresses of 389 and 636.
-func serve(t *testing.T, s *Server, ip string, real bool) (ldapAddr, ldapsAddr string) {
+// serve runs s on free ports of ip until the test ends, and returns the
+// addresses of 389 and 636.
+func serve(t *testing.T, s *Server, ip string) (ldapAddr, ldapsAddr string) {
 	t.Helper()
-	ls := service.Listeners{TCP: map[int]net.Listener{}}
-	for _, port := range []int{PortLDAP, PortLDAPS} {
-		bind := 0
-		if real {
-			bind = port
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(bind)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls.TCP[port] = ln
-	}
-	servicetest.Serve(t, s, ls)
-	return ls.TCP[PortLDAP].Addr().String(), ls.TCP[PortLDAPS].Addr().String()
+	addrs := servicetest.ServeTCPPorts(t, s, ip, PortLDAP, PortLDAPS)
+	return addrs[PortLDAP], addrs[PortLDAPS]
 }
 
 // startServer builds and serves a test server on free ports of ip.
 func startServer(t *testing.T, h service.Host, p *Persona, ip string) (s *Server, ldapAddr, ldapsAddr string, ev *testutil.Events) {
 	t.Helper()
 	s, ev = newTestServer(t, h, p)
-	ldapAddr, ldapsAddr = serve(t, s, ip, false)
+	ldapAddr, ldapsAddr = serve(t, s, ip)
 	return s, ldapAddr, ldapsAddr, ev
 }
 

@@ -1,13 +1,11 @@
 package ldap
 
 import (
-	"context"
-	"os/exec"
 	"regexp"
 	"testing"
-	"time"
 
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -25,8 +23,6 @@ var (
 // same it gives the real one) and Active Directory, with the domain and
 // site, on 389 and on 636.
 func TestNmapVersionScan(t *testing.T) {
-	testutil.RequireRoot(t, "to listen on 389 and 636")
-	nmap := testutil.RequireTool(t, "nmap")
 	tests := []struct {
 		name  string
 		host  service.Host
@@ -41,18 +37,9 @@ func TestNmapVersionScan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := newTestServer(t, tc.host, tc.p)
-			serve(t, s, tc.ip, true)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", "389,636", tc.ip).CombinedOutput()
-			if err != nil {
-				t.Fatalf("nmap: %v\n%s", err, out)
-			}
-			for _, re := range tc.wants {
-				if !re.Match(out) {
-					t.Errorf("nmap output does not match %s:\n%s", re, out)
-				}
-			}
+			servicetest.ServeRealPorts(t, s, tc.ip, Service{}.Info().Ports...)
+			out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", "389,636", tc.ip)
+			testutil.MatchAll(t, out, tc.wants...)
 		})
 	}
 }

@@ -169,7 +169,7 @@ func equality(attr, value string) []byte {
 func TestSlapdDifferential(t *testing.T) {
 	p := &Persona{Product: OpenLDAP, Domain: "kestrel.com"} // stock slapd: no TLS
 	s, ev := newTestServer(t, hostLinux, p)
-	fake, _ := serve(t, s, addrSlapd, false)
+	fake, _ := serve(t, s, addrSlapd)
 	real := net.JoinHostPort(addrReal, "3890")
 	startSlapd(t, real, s.site, s.dir, "")
 	e := encoder{}
@@ -227,7 +227,7 @@ func TestSlapdDifferential(t *testing.T) {
 // StartTLS, and the StartTLS answer.
 func TestSlapdDifferentialTLS(t *testing.T) {
 	s, _ := newTestServer(t, hostLinux, &Persona{Product: OpenLDAP, Domain: "kestrel.com", StartTLS: true})
-	fake, _ := serve(t, s, addrSlapd, false)
+	fake, _ := serve(t, s, addrSlapd)
 	real := net.JoinHostPort(addrReal, "3891")
 	// The persona's certificate and key, as plain PEM files for GnuTLS.
 	cert := s.tls.Certificates[0]

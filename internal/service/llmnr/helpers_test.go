@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -29,18 +28,7 @@ func linuxHost(ip string) service.Host {
 func start(t *testing.T, h service.Host, keys map[string]string) (*Server, *testutil.Events) {
 	t.Helper()
 	srv, ev := servicetest.New(t, Service{}, h, keys)
-	ls := service.Listeners{UDP: map[int]net.PacketConn{}}
-	for _, port := range []int{PortLLMNR, PortMDNS, PortNBNS} {
-		pc, err := net.ListenPacket("udp4", net.JoinHostPort(h.IP, strconv.Itoa(port)))
-		if err != nil {
-			for _, pc := range ls.UDP {
-				pc.Close()
-			}
-			t.Fatal(err)
-		}
-		ls.UDP[port] = pc
-	}
-	servicetest.Serve(t, srv, ls)
+	servicetest.ServeRealPorts(t, srv, h.IP, Service{}.Info().Ports...)
 	return srv.(*Server), ev
 }
 

@@ -3,6 +3,8 @@ package llmnr
 import (
 	"strings"
 	"testing"
+
+	"decnet/internal/testutil"
 )
 
 // TestNmap: nbstat prints the Windows decky's NetBIOS name and MAC, and
@@ -22,7 +24,7 @@ func TestNmap(t *testing.T) {
 			h = winHost(tc.ip)
 		}
 		srv, _ := start(t, h, nil)
-		out := run(t, "nmap", "-n", "-Pn", "-sU", "-sV", "-p", "137", "--script", "nbstat", tc.ip)
+		out := testutil.Nmap(t, "-n", "-Pn", "-sU", "-sV", "-p", "137", "--script", "nbstat", tc.ip)
 		want := tc.want
 		if tc.win {
 			want = append(want, "NetBIOS MAC: "+strings.ReplaceAll(srv.id.mac.String(), ":", "")) // nmap 7.93 writes it without colons

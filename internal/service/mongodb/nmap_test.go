@@ -1,7 +1,6 @@
 package mongodb
 
 import (
-	"os/exec"
 	"regexp"
 	"testing"
 
@@ -14,7 +13,6 @@ import (
 // one does, and nmap names MongoDB from the HTTP answer mongod gives to a
 // GET on its driver port.
 func TestNmapVersionScan(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	for _, tc := range []struct {
 		host, version string
 		want          *regexp.Regexp
@@ -25,14 +23,7 @@ func TestNmapVersionScan(t *testing.T) {
 		t.Run(tc.version, func(t *testing.T) {
 			addr, _ := start(t, tc.host, map[string]string{"version": tc.version})
 			h, p := splitAddr(t, addr)
-			out, err := exec.Command(nmap, "-sV", "-Pn", "-n", "-p", p, h).CombinedOutput()
-			if err != nil {
-				t.Fatalf("nmap: %v\n%s", err, out)
-			}
-			if !tc.want.Match(out) {
-				t.Fatalf("nmap output does not match %s:\n%s", tc.want, out)
-			}
-			t.Logf("%s", regexp.MustCompile(`(?m)^\d+/tcp.*$`).Find(out))
+			testutil.MatchAll(t, testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", p, h), tc.want)
 		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/ntlmssp"
-	"decnet/internal/service"
 	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
@@ -171,7 +170,6 @@ func TestHydraLogin(t *testing.T) {
 // softmatch, as a real 2022 server does. The ms-sql-s probe is sent to
 // port 1433 first, so the server listens there (no root needed).
 func TestNmapVersionScan(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
 	for _, tc := range []struct {
 		version, addr string
 		want          *regexp.Regexp
@@ -183,17 +181,11 @@ func TestNmapVersionScan(t *testing.T) {
 		t.Run(tc.version, func(t *testing.T) {
 			t.Parallel()
 			s, ev := newTestServer(t, &Persona{Version: tc.version})
-			ln, err := net.Listen("tcp", net.JoinHostPort(tc.addr, "1433"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			servicetest.Serve(t, s, service.Listeners{TCP: map[int]net.Listener{Port: ln}})
+			servicetest.ServeRealPorts(t, s, tc.addr, Service{}.Info().Ports...)
 			// A connect scan: a SYN scan on loopback sometimes misses the
 			// SYN-ACK and calls the port filtered.
-			out := run(t, nil, nmap, "-sT", "-sV", "-Pn", "-n", "-p", "1433", tc.addr)
-			if !tc.want.MatchString(out) {
-				t.Errorf("nmap -sV says:\n%s\nwant %v", out, tc.want)
-			}
+			out := testutil.Nmap(t, "-sT", "-sV", "-Pn", "-n", "-p", "1433", tc.addr)
+			testutil.MatchAll(t, out, tc.want)
 			if len(ev.OfType(typePrelogin)) == 0 {
 				t.Error("no prelogin event for nmap's probe")
 			}

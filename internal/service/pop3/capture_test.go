@@ -26,7 +26,7 @@ func TestCaptureSeeds(t *testing.T) {
 	p := defaultPersona().(*Persona)
 	p.Mechanisms = []string{"plain", "login", "apop"}
 	s, _, _ := newTestServer(t, p)
-	addr, _ := serve(t, s, addrClients, false)
+	addr, _ := serve(t, s, addrClients)
 	proxy := testutil.StartProxy(t, addrClients, addr)
 	host, port, _ := net.SplitHostPort(proxy.Addr)
 	sh := func(c string) { out, _ := exec.Command("sh", "-c", c).CombinedOutput(); t.Log(string(out)) }

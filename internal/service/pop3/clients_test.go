@@ -60,7 +60,7 @@ func TestCurl(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, ev, _ := newTestServer(t, tc.persona)
-			addr, addrs := serve(t, s, addrClients, false)
+			addr, addrs := serve(t, s, addrClients)
 			url := "pop3://" + addr + tc.path
 			if tc.tls {
 				url = "pop3s://" + addrs + tc.path
@@ -149,7 +149,7 @@ func TestPoplib(t *testing.T) {
 				p = apop
 			}
 			s, ev, w := newTestServer(t, p)
-			addr, _ := serve(t, s, addrClients, false)
+			addr, _ := serve(t, s, addrClients)
 			host, port, _ := strings.Cut(addr, ":")
 			out, err := run(t, py, "-c", poplibScript, host, port, "admin", "admin123", mode)
 			if err != nil {
@@ -196,7 +196,7 @@ func TestPoplib(t *testing.T) {
 func TestHydra(t *testing.T) {
 	hydra := testutil.RequireTool(t, "hydra")
 	s, ev, _ := newTestServer(t, nil)
-	addr, _ := serve(t, s, addrHydra, false)
+	addr, _ := serve(t, s, addrHydra)
 	host, port, _ := strings.Cut(addr, ":")
 	passwords := []string{"123456", "password", "admin", "letmein", "admin123", "qwerty", "Winter2024!", "changeme"}
 	list := filepath.Join(t.TempDir(), "pw.txt")
@@ -223,7 +223,7 @@ func TestHydra(t *testing.T) {
 func TestFetchmail(t *testing.T) {
 	fetchmail := testutil.RequireTool(t, "fetchmail")
 	s, ev, _ := newTestServer(t, nil)
-	addr, _ := serve(t, s, addrClients, false)
+	addr, _ := serve(t, s, addrClients)
 	host, port, _ := strings.Cut(addr, ":")
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "fetchmailrc")

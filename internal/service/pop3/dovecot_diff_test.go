@@ -270,7 +270,7 @@ func TestDovecotDifferential(t *testing.T) {
 			startDovecot(t, p, now)
 			s, _, _ := newTestServer(t, p)
 			s.now = func() time.Time { return now }
-			ours, oursTLS := serve(t, s, addrOurs, false)
+			ours, oursTLS := serve(t, s, addrOurs)
 			for _, sc := range scripts {
 				if sc.persona != pname {
 					continue

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,25 +70,12 @@ func newTestServer(t testing.TB, p *Persona) (*Server, *testutil.Events, *waits)
 	return s, ev, w
 }
 
-// serve runs s on ip until the test ends, on ports 110 and 995 when real
-// is set (scanners want them) or on free ports, and returns the
+// serve runs s on free ports of ip until the test ends, and returns the
 // addresses of 110 and 995.
-func serve(t testing.TB, s *Server, ip string, real bool) (pop3Addr, pop3sAddr string) {
+func serve(t testing.TB, s *Server, ip string) (pop3Addr, pop3sAddr string) {
 	t.Helper()
-	ls := service.Listeners{TCP: map[int]net.Listener{}}
-	for _, port := range []int{PortPOP3, PortPOP3S} {
-		bind := 0
-		if real {
-			bind = port
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(bind)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls.TCP[port] = ln
-	}
-	servicetest.Serve(t, s, ls)
-	return ls.TCP[PortPOP3].Addr().String(), ls.TCP[PortPOP3S].Addr().String()
+	addrs := servicetest.ServeTCPPorts(t, s, ip, PortPOP3, PortPOP3S)
+	return addrs[PortPOP3], addrs[PortPOP3S]
 }
 
 // client is a line-level POP3 client for transcripts.

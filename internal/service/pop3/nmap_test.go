@@ -1,12 +1,10 @@
 package pop3
 
 import (
-	"context"
-	"os/exec"
 	"regexp"
 	"testing"
-	"time"
 
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -20,19 +18,8 @@ var (
 // TestNmapVersionScan runs nmap -sV against 110 and 995 and wants Dovecot
 // pop3d on both.
 func TestNmapVersionScan(t *testing.T) {
-	testutil.RequireRoot(t, "to listen on 110 and 995")
-	nmap := testutil.RequireTool(t, "nmap")
 	s, _, _ := newTestServer(t, nil)
-	serve(t, s, addrNmap, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", "110,995", addrNmap).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
-	for _, re := range []*regexp.Regexp{nmapPOP3, nmapPOP3S} {
-		if !re.Match(out) {
-			t.Errorf("nmap output does not match %s:\n%s", re, out)
-		}
-	}
+	servicetest.ServeRealPorts(t, s, addrNmap, Service{}.Info().Ports...)
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", "110,995", addrNmap)
+	testutil.MatchAll(t, out, nmapPOP3, nmapPOP3S)
 }

@@ -71,7 +71,7 @@ func TestFailureDelay(t *testing.T) {
 // first challenge, and say so in their events.
 func TestPenaltyInSession(t *testing.T) {
 	s, ev, w := newTestServer(t, nil)
-	addr, _ := serve(t, s, addrSession, false)
+	addr, _ := serve(t, s, addrSession)
 	c := dial(t, addr)
 	c.line()
 	for _, pw := range []string{"a", "b"} {
@@ -111,7 +111,7 @@ func TestPlaintextRefused(t *testing.T) {
 	p := defaultPersona().(*Persona)
 	p.DisablePlaintextAuth = true
 	s, ev, w := newTestServer(t, p)
-	addr, _ := serve(t, s, addrSession, false)
+	addr, _ := serve(t, s, addrSession)
 	c := dial(t, addr)
 	c.line()
 	c.send("USER root\r\nPASS toor\r\nAUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00admin\x00s3cret")) + "\r\n")
@@ -136,7 +136,7 @@ func TestPlaintextRefused(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	s, ev, _ := newTestServer(t, nil)
 	s.loginTimeout = 200 * time.Millisecond
-	addr, _ := serve(t, s, addrSession, false)
+	addr, _ := serve(t, s, addrSession)
 	c := dial(t, addr)
 	c.line()
 	rest, _ := io.ReadAll(c.r)
@@ -147,7 +147,7 @@ func TestTimeouts(t *testing.T) {
 
 	s, ev, _ = newTestServer(t, nil)
 	s.limits.Idle = 500 * time.Millisecond
-	addr, _ = serve(t, s, addrSession, false)
+	addr, _ = serve(t, s, addrSession)
 	c = dial(t, addr)
 	// Sent at once, so that only the wait after the login is idle.
 	c.send("USER admin\r\nPASS admin123\r\n")

@@ -2,7 +2,6 @@ package rdp
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"decnet/internal/event"
 	"decnet/internal/ntlmssp"
 	"decnet/internal/service"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -123,30 +123,9 @@ func TestXfreerdpSecurityLayers(t *testing.T) {
 	}
 }
 
-// serveOn serves srv on a listener at addr (a fixed port, for tools that
-// cannot use another) until the test ends.
-func serveOn(t *testing.T, srv *Server, addr string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		testutil.Skip(t, "cannot listen on "+addr+": "+err.Error())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, service.Listeners{TCP: map[int]net.Listener{Port: ln}}) }()
-	t.Cleanup(func() {
-		cancel()
-		ln.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-}
-
 // impacket's rdp_check.py (CredSSP version 2, raw NTLMSSP, port 3389
 // only): the NTLMv2 response is captured and the check fails.
 func TestImpacketRdpCheck(t *testing.T) {
-	testutil.RequireRoot(t, "to listen on port 3389")
 	py := testutil.RequireImpacket(t)
 	host := windowsHost
 	host.DataDir = t.TempDir()
@@ -156,7 +135,7 @@ func TestImpacketRdpCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveOn(t, srv, "127.0.61.3:3389")
+	servicetest.ServeRealPorts(t, srv, "127.0.61.3", Service{}.Info().Ports...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, py, testutil.ImpacketExamples+"rdp_check.py", "CORP/alice:secret@127.0.61.3").CombinedOutput()
@@ -182,8 +161,6 @@ func TestImpacketRdpCheck(t *testing.T) {
 // probe comes first, and Windows (like the persona) answers it with a
 // TLS handshake, so nmap reports ssl/unknown.
 func TestNmap(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
-	testutil.RequireRoot(t, "to listen on port 3389")
 	host := windowsHost
 	host.DataDir = t.TempDir()
 	ev := &testutil.Events{}
@@ -192,25 +169,19 @@ func TestNmap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveOn(t, srv, "127.0.61.6:3389")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, nmap, "-sV", "-Pn", "-n", "-p", "3389",
-		"--script", "rdp-ntlm-info,rdp-enum-encryption", "127.0.61.6").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nmap: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	servicetest.ServeRealPorts(t, srv, "127.0.61.6", Service{}.Info().Ports...)
+	out := testutil.Nmap(t, "-sV", "-Pn", "-n", "-p", "3389",
+		"--script", "rdp-ntlm-info,rdp-enum-encryption", "127.0.61.6")
 	for _, w := range []string{"3389/tcp open  ms-wbt-server Microsoft Terminal Services",
 		"CredSSP (NLA): SUCCESS", "CredSSP with Early User Auth: SUCCESS", "RDSTLS: SUCCESS",
 		"Target_Name: CORP", "NetBIOS_Computer_Name: SRV-FILES-42", "DNS_Computer_Name: SRV-FILES-42.corp.example.com",
 		"DNS_Tree_Name: corp.example.com", "Product_Version: 10.0.17763", "OS: Windows"} {
-		if !strings.Contains(string(out), w) {
+		if !strings.Contains(out, w) {
 			t.Errorf("nmap output lacks %q", w)
 		}
 	}
 	for _, w := range []string{"Native RDP: SUCCESS", "SSL: SUCCESS"} {
-		if strings.Contains(string(out), w) {
+		if strings.Contains(out, w) {
 			t.Errorf("nmap output has %q: NLA is not required", w)
 		}
 	}

@@ -3,7 +3,10 @@ package servicetest
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,9 +58,7 @@ func ServeTCPPorts(t testing.TB, srv service.Server, host string, ports ...int) 
 	for _, port := range ports {
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
-			for _, ln := range ls.TCP {
-				ln.Close()
-			}
+			closeAll(ls)
 			t.Fatal(err)
 		}
 		ls.TCP[port] = ln
@@ -65,6 +66,58 @@ func ServeTCPPorts(t testing.TB, srv service.Server, host string, ports ...int) 
 	}
 	Serve(t, srv, ls)
 	return addrs
+}
+
+// ServeRealPorts serves srv until the test ends on the real numbers of
+// ports (TCP or UDP) at host, a loopback address of the test's own, as
+// the runtime serves a decky: for clients that judge a service by its
+// port number as well as its answers, such as nmap. Ports below 1024
+// need root: without it the test is skipped (failed in CI).
+func ServeRealPorts(t testing.TB, srv service.Server, host string, ports ...service.Port) {
+	t.Helper()
+	if slices.ContainsFunc(ports, func(p service.Port) bool { return p.Number < 1024 }) {
+		testutil.RequireRoot(t, "to listen on ports below 1024")
+	}
+	ls := service.Listeners{TCP: map[int]net.Listener{}, UDP: map[int]net.PacketConn{}}
+	for _, p := range ports {
+		if err := listen(ls, host, p); err != nil {
+			closeAll(ls)
+			t.Fatal(err)
+		}
+	}
+	Serve(t, srv, ls)
+}
+
+// listen adds a listener for p's real number at host to ls.
+func listen(ls service.Listeners, host string, p service.Port) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(p.Number))
+	switch p.Proto {
+	case service.TCP:
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		ls.TCP[p.Number] = ln
+	case service.UDP:
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return err
+		}
+		ls.UDP[p.Number] = pc
+	default:
+		return fmt.Errorf("port %d: unknown protocol %q", p.Number, p.Proto)
+	}
+	return nil
+}
+
+// closeAll closes every listener of ls.
+func closeAll(ls service.Listeners) {
+	for _, ln := range ls.TCP {
+		ln.Close()
+	}
+	for _, pc := range ls.UDP {
+		pc.Close()
+	}
 }
 
 // Serve serves srv on ls until the test ends. At the end it stops the
@@ -77,12 +130,7 @@ func Serve(t testing.TB, srv service.Server, ls service.Listeners) {
 	go func() { done <- srv.Serve(ctx, ls) }()
 	t.Cleanup(func() {
 		cancel()
-		for _, ln := range ls.TCP {
-			ln.Close()
-		}
-		for _, pc := range ls.UDP {
-			pc.Close()
-		}
+		closeAll(ls)
 		select {
 		case err := <-done:
 			if err != nil {

@@ -191,3 +191,33 @@ func TestStart(t *testing.T) {
 		}
 	}
 }
+
+// listenersOf is a server that hands over the listeners it is given.
+type listenersOf chan service.Listeners
+
+func (c listenersOf) Serve(ctx context.Context, ls service.Listeners) error {
+	c <- ls
+	<-ctx.Done()
+	return nil
+}
+
+// TestServeRealPorts: each port is served at its own number over its
+// own protocol.
+func TestServeRealPorts(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := free.Addr().(*net.TCPAddr).Port
+	free.Close()
+	got := make(listenersOf, 1)
+	ServeRealPorts(t, got, "127.0.0.1", service.Port{Number: port, Proto: service.TCP}, service.Port{Number: port, Proto: service.UDP})
+	ls := <-got
+	want := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if len(ls.TCP) != 1 || ls.TCP[port] == nil || ls.TCP[port].Addr().String() != want {
+		t.Errorf("TCP listeners %v, want %s", ls.TCP, want)
+	}
+	if len(ls.UDP) != 1 || ls.UDP[port] == nil || ls.UDP[port].LocalAddr().String() != want {
+		t.Errorf("UDP listeners %v, want %s", ls.UDP, want)
+	}
+}

@@ -24,18 +24,7 @@ func testHost(ip string) service.Host {
 func start(t *testing.T, ip string, keys map[string]string) *testutil.Events {
 	t.Helper()
 	srv, ev := servicetest.New(t, Service{}, testHost(ip), keys)
-	addr := net.JoinHostPort(ip, "5060")
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		pc.Close()
-		t.Fatal(err)
-	}
-	servicetest.Serve(t, srv, service.Listeners{
-		UDP: map[int]net.PacketConn{Port: pc}, TCP: map[int]net.Listener{Port: ln}})
+	servicetest.ServeRealPorts(t, srv, ip, Service{}.Info().Ports...)
 	return ev
 }
 

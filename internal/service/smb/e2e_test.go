@@ -19,6 +19,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/ntlmssp"
+	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
 
@@ -355,8 +356,6 @@ func pipeInput(msg []byte) []byte {
 // with SMB1 removed does, and 139 answers the probe with Windows's
 // negative session response, which nmap names.
 func TestNmapVersion(t *testing.T) {
-	nmap := testutil.RequireTool(t, "nmap")
-	testutil.RequireRoot(t, "to listen on ports 139 and 445 of a loopback address")
 	for _, tc := range []struct {
 		os, addr string
 		want     []string // regexps of nmap's port lines
@@ -367,10 +366,8 @@ func TestNmapVersion(t *testing.T) {
 		t.Run(tc.os, func(t *testing.T) {
 			t.Parallel()
 			s, _ := testServer(t, tc.os, nil)
-			for _, port := range []int{PortNetBIOS, PortDirect} {
-				serve(t, s, fmt.Sprintf("%s:%d", tc.addr, port), port)
-			}
-			out := runClient(t, nmap, "-Pn", "-n", "-sV", "--version-light", "-p", "139,445", tc.addr)
+			servicetest.ServeRealPorts(t, s, tc.addr, Service{}.Info().Ports...)
+			out := testutil.Nmap(t, "-Pn", "-n", "-sV", "--version-light", "-p", "139,445", tc.addr)
 			for _, w := range tc.want {
 				if !regexp.MustCompile(`(?m)^` + w).MatchString(out) {
 					t.Errorf("nmap -sV does not say %s", w)

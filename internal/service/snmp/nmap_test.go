@@ -1,12 +1,9 @@
 package snmp
 
 import (
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
 
-	"decnet/internal/service"
 	"decnet/internal/service/servicetest"
 	"decnet/internal/testutil"
 )
@@ -16,8 +13,6 @@ import (
 // on Debian 12), and that its snmp-sysdescr and snmp-info scripts print
 // the decky's values.
 func TestNmap(t *testing.T) {
-	testutil.RequireTool(t, "nmap")
-	testutil.RequireRoot(t, "nmap -sU")
 	cases := []struct {
 		profile, ip string
 		want        []string
@@ -34,21 +29,13 @@ func TestNmap(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.profile, func(t *testing.T) {
 			srv, _ := servicetest.New(t, Service{}, testHost(), map[string]string{"profile": c.profile})
-			pc, err := net.ListenPacket("udp", net.JoinHostPort(c.ip, "161"))
-			if err != nil {
-				t.Skipf("port 161 on %s: %v", c.ip, err)
-			}
-			servicetest.Serve(t, srv, service.Listeners{UDP: map[int]net.PacketConn{Port: pc}})
-			out, err := exec.Command("nmap", "-n", "-Pn", "-sU", "-sV", "-p", "161", "--script", "snmp-sysdescr,snmp-info", c.ip).CombinedOutput()
-			if err != nil {
-				t.Fatalf("nmap: %v\n%s", err, out)
-			}
+			servicetest.ServeRealPorts(t, srv, c.ip, Service{}.Info().Ports...)
+			out := testutil.Nmap(t, "-n", "-Pn", "-sU", "-sV", "-p", "161", "--script", "snmp-sysdescr,snmp-info", c.ip)
 			for _, want := range c.want {
-				if !strings.Contains(string(out), want) {
+				if !strings.Contains(out, want) {
 					t.Errorf("nmap output lacks %q:\n%s", want, out)
 				}
 			}
-			t.Logf("nmap:\n%s", out)
 		})
 	}
 }
