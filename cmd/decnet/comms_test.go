@@ -42,9 +42,11 @@ services = llmnr
 // address.
 func TestCommsServicesThroughStore(t *testing.T) {
 	tools := map[string]string{}
-	for _, name := range []string{"swaks", "curl", "svcrack", "mosquitto_pub", "snmpget", "mbpoll", "dig"} {
+	for _, name := range []string{"swaks", "curl", "svcrack", "sipsak", "mosquitto_pub", "mosquitto_sub", "snmpget",
+		"snmpwalk", "mbpoll", "dig", "nmblookup", "nbtscan"} {
 		tools[name] = testutil.RequireTool(t, name)
 	}
+	py := testutil.RequireTool(t, "/usr/bin/python3")
 
 	const base = "127.77.220.10"
 	n, src, dir := attackedFleet(t, commsFleet, base, "127.77.220.0/24")
@@ -65,6 +67,12 @@ func TestCommsServicesThroughStore(t *testing.T) {
 	// A spammer's credential stuffing, then the relay test with a payload.
 	attack(tools["swaks"], "--server", at("mail", "smtp"), "--to", "bob@corp-internal.com", "--auth", "LOGIN",
 		"--auth-user", "alice", "--auth-password", "Spring2026!", "--quit-after", "AUTH")
+	msg := filepath.Join(dir, "msg.txt")
+	if err := os.WriteFile(msg, []byte("Subject: hi\r\n\r\nhello\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	attack(tools["curl"], "-sk", "--ssl-reqd", "smtp://"+at("mail", "smtp"), "-u", "carol:Summer2026!",
+		"--mail-from", "carol@corp-internal.com", "--mail-rcpt", "bob@corp-internal.com", "-T", msg)
 	payloadFile := filepath.Join(dir, "invoice.pdf")
 	payloadBytes := []byte("%PDF-1.4 not really an invoice " + time.Now().String())
 	if err := os.WriteFile(payloadFile, payloadBytes, 0o600); err != nil {
@@ -85,26 +93,44 @@ func TestCommsServicesThroughStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	attack(tools["svcrack"], "-u100", "-d", words, "-p", n.port("pbx", "sip"), ip["pbx"])
+	attack(tools["sipsak"], "-U", "--expires=300", "-s", "sip:101@"+ip["pbx"], "-a", "guess101", "-u", "101")
 	// IoT/ICS: a broker login that commands a pump, a PLC setpoint write.
 	attack(tools["mosquitto_pub"], "-h", ip["plant"], "-p", n.port("plant", "mqtt"), "-V", "mqttv311", "-u", "operator",
 		"-P", "plant2026", "-q", "1", "-t", "plant/water/pump1/set", "-m", "OFF")
+	attack(tools["mosquitto_sub"], "-h", ip["plant"], "-p", n.port("plant", "mqtt"), "-V", "mqttv5", "-u", "scada",
+		"-P", "scada-pw", "-t", "#", "-C", "1", "-W", "5")
 	attack(tools["mbpoll"], "-m", "tcp", "-a", "1", "-r", "3", "-t", "4", "-1", "-p", n.port("plant", "conpot"), ip["plant"], "150")
+	attack(py, "-c", `import sys
+from pymodbus.client import ModbusTcpClient as C
+from pymodbus.mei_message import ReadDeviceInformationRequest
+c = C(sys.argv[1], port=int(sys.argv[2]), timeout=3, retries=0)
+c.connect()
+c.execute(ReadDeviceInformationRequest(read_code=1, object_id=0, slave=1))
+c.close()`, ip["plant"], n.port("plant", "conpot"))
 	// SNMP: a community guess and a v3 login.
 	sysDescr := attack(tools["snmpget"], "-v2c", "-c", "public", "-On", "-t", "2", "-r", "1", at("printer", "snmp"), "1.3.6.1.2.1.1.1.0")
 	if !strings.Contains(sysDescr, "HP") {
 		t.Errorf("the printer decky's SNMP agent does not describe an HP printer: %s", sysDescr)
 	}
+	attack(tools["snmpwalk"], "-v2c", "-c", "private", "-On", "-t", "2", "-r", "1", at("printer", "snmp"), "1.3.6.1.2.1.1")
 	attack(tools["snmpget"], "-v3", "-l", "authNoPriv", "-u", "bob", "-a", "SHA", "-A", "bobpass123", "-t", "2", "-r", "1",
 		at("printer", "snmp"), "1.3.6.1.2.1.1.5.0")
 	// LLMNR: the name a Windows host asks for before a poisoner answers.
 	attack(tools["dig"], "+tries=1", "+time=2", "-p", n.port("dc", "llmnr"), "@"+ip["dc"], "WPAD")
+	attack(tools["dig"], "+tries=1", "+time=2", "-p", n.port("dc", "llmnr/5353"), "@"+ip["dc"], "_services._dns-sd._udp.local", "PTR")
+	// NetBIOS tools always ask on 137, where the decky listens as root.
+	if n.port("dc", "llmnr/137") == "137" {
+		attack(tools["nmblookup"], "-A", ip["dc"])
+		attack(tools["nbtscan"], ip["dc"])
+	}
 
 	token := n.token()
 	from := func(l store.Log) bool { return l.AttackerIP == src }
-	for _, c := range []struct {
+	type check struct {
 		what, search string
 		match        func(store.Log) bool
-	}{
+	}
+	checks := []check{
 		{"relayed message", "service:smtp_relay event:message", func(l store.Log) bool {
 			return strings.Contains(l.Fields["rcpt_to"], "victim@gmail.com") && l.Fields["subject"] == "Invoice overdue"
 		}},
@@ -129,7 +155,23 @@ func TestCommsServicesThroughStore(t *testing.T) {
 		{"llmnr query", "service:llmnr event:query", func(l store.Log) bool {
 			return l.Fields["proto"] == "llmnr" && l.Fields["name"] == "WPAD"
 		}},
-	} {
+		{"mdns query", "service:llmnr event:query", func(l store.Log) bool {
+			return l.Fields["proto"] == "mdns" && strings.TrimSuffix(l.Fields["name"], ".") == "_services._dns-sd._udp.local"
+		}},
+		{"PLC identified", "service:conpot event:device_id", func(l store.Log) bool { return l.Fields["read_code"] != "" }},
+		{"sipsak register", "service:sip event:auth", func(l store.Log) bool {
+			return l.Fields["username"] == "101" && l.Fields["user_agent"] != "" && l.Fields["success"] == "false"
+		}},
+		{"snmpwalk", "service:snmp event:request", func(l store.Log) bool {
+			return l.Fields["community"] == "private" && strings.Contains(l.Fields["pdu"], "next")
+		}},
+	}
+	if n.port("dc", "llmnr/137") == "137" {
+		checks = append(checks, check{"netbios node status", "service:llmnr event:query", func(l store.Log) bool {
+			return l.Fields["proto"] == "nbns" && l.Fields["name"] == "*"
+		}})
+	}
+	for _, c := range checks {
 		if findLog(n.logs(token, c.search), func(l store.Log) bool { return from(l) && c.match(l) }) == nil {
 			t.Errorf("%s: no matching %q log from %s", c.what, c.search, src)
 		}
@@ -139,6 +181,7 @@ func TestCommsServicesThroughStore(t *testing.T) {
 		match   func(map[string]any) bool
 	}{
 		{"smtp", payload(map[string]string{"username": "alice", "password": "Spring2026!"})},
+		{"smtp", payload(map[string]string{"username": "carol", "password": "Summer2026!"})},
 		{"imap", payload(map[string]string{"username": "admin", "password": "admin123"})},
 		{"pop3", payload(map[string]string{"username": "root", "password": "toor"})},
 		{"sip", func(p map[string]any) bool {
@@ -147,6 +190,7 @@ func TestCommsServicesThroughStore(t *testing.T) {
 		}},
 		{"sip", payload(map[string]string{"username": "100", "password": "secret"})},
 		{"mqtt", payload(map[string]string{"username": "operator", "password": "plant2026"})},
+		{"mqtt", payload(map[string]string{"username": "scada", "password": "scada-pw"})},
 		{"snmp", payload(map[string]string{"token": "public", "token_type": "snmp_community"})},
 		{"snmp", func(p map[string]any) bool {
 			return p["username"] == "bob" && p["hash_format"] == "snmpv3 (hashcat 25000)" && strings.HasPrefix(fmt.Sprint(p["hash"]), "$SNMPv3$")
