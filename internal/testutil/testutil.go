@@ -88,6 +88,20 @@ func Dial(t testing.TB, addr string, d time.Duration) net.Conn {
 	return c
 }
 
+// Closed waits until TCP connections to addr are refused: a server closes
+// the listener of a port its persona does not have once it runs, and
+// until then the kernel still completes handshakes into the backlog.
+func Closed(t testing.TB, addr string) {
+	t.Helper()
+	Eventually(t, addr+" refusing connections", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+}
+
 // Buffer collects a process's or server's output while the test reads
 // it: unlike bytes.Buffer it is safe for concurrent use. Its zero value
 // is ready.

@@ -47,3 +47,20 @@ func TestBuffer(t *testing.T) {
 		t.Errorf("%d bytes, want 400", got)
 	}
 }
+
+func TestClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		ln.Close()
+	}()
+	Closed(t, addr)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatal("Closed returned while the port still accepts")
+	}
+}

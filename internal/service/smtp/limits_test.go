@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,13 +44,7 @@ func TestSubmission(t *testing.T) {
 // TestSMTPSOff: without smtps, port 465 is closed.
 func TestSMTPSOff(t *testing.T) {
 	addrs, _ := start(t, addrDialogue, false, map[string]string{"smtps": "false"})
-	testutil.Eventually(t, "465 closed", func() bool {
-		c, err := net.DialTimeout("tcp", addrs[PortSMTPS], time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err != nil
-	})
+	testutil.Closed(t, addrs[PortSMTPS])
 }
 
 // TestErrorLimit: the 20th error's reply is followed by Postfix's 421 and
