@@ -43,10 +43,13 @@ func TestSambaReplies(t *testing.T) {
 			t.Errorf("%s:\n got %x\nwant %x", tc.name, got, tc.nmb)
 		}
 	}
-	// nmbd does not answer a node status request for its own name.
-	p, _ := parseNBNS(append(append(testutil.Hex(`abcf 0000 0001 0000 0000 0000`), appendName(nil, newNBName("NBTESTSRV", 0))...), 0, 0x21, 0, 1))
-	if got := id.answerNBNS(p); got != nil {
-		t.Errorf("node status for the name answered: %x", got)
+	// nmbd answers a node status request for any name it holds (measured
+	// from another host on its subnet), but not for a name it does not.
+	for name, want := range map[string]bool{"NBTESTSRV": true, "OTHERHOST": false} {
+		p, _ := parseNBNS(append(append(testutil.Hex(`abcf 0000 0001 0000 0000 0000`), appendName(nil, newNBName(name, 0))...), 0, 0x21, 0, 1))
+		if got := id.answerNBNS(p); (got != nil) != want {
+			t.Errorf("node status for %s: %x", name, got)
+		}
 	}
 }
 

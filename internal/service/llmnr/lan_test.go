@@ -196,42 +196,52 @@ type lanHost struct {
 	done chan struct{}
 }
 
+// requireNetns skips a test that cannot make network namespaces, and
+// returns the process's tag for the names of those it makes (all start
+// with "llm"), so that two test runs do not clash.
+func requireNetns(t *testing.T) string {
+	t.Helper()
+	testutil.RequireRoot(t, "to create network namespaces")
+	testutil.RequireTool(t, "ip")
+	return strconv.Itoa(os.Getpid() % 100000)
+}
+
+// ipRun runs the ip tool, failing the test if it fails.
+func ipRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// addNetns creates network namespace ns, deleted with its links when the
+// test ends.
+func addNetns(t *testing.T, ns string) {
+	t.Helper()
+	ipRun(t, "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+}
+
 // makeLAN creates a bridge in a namespace of its own, and one namespace
 // per address plugged into it; everything is deleted when the test ends.
 func makeLAN(t *testing.T, addrs ...string) map[string]string {
 	t.Helper()
-	testutil.RequireRoot(t, "to create network namespaces")
-	testutil.RequireTool(t, "ip")
-	id := strconv.Itoa(os.Getpid() % 100000)
-	sh := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
+	id := requireNetns(t)
 	lan := "llml" + id
-	var made []string
-	t.Cleanup(func() {
-		for _, ns := range made {
-			exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	sh("netns", "add", lan)
-	made = append(made, lan)
-	sh("-n", lan, "link", "add", "llmbr"+id, "type", "bridge")
-	sh("-n", lan, "link", "set", "llmbr"+id, "up")
+	addNetns(t, lan)
+	ipRun(t, "-n", lan, "link", "add", "llmbr"+id, "type", "bridge")
+	ipRun(t, "-n", lan, "link", "set", "llmbr"+id, "up")
 	nss := map[string]string{}
 	for i, a := range addrs {
 		ns := fmt.Sprintf("llmh%s-%d", id, i)
-		sh("netns", "add", ns)
-		made = append(made, ns)
+		addNetns(t, ns)
 		port, dev := fmt.Sprintf("llmp%s%d", id, i), fmt.Sprintf("llmv%s%d", id, i)
-		sh("-n", lan, "link", "add", port, "type", "veth", "peer", "name", dev, "netns", ns)
-		sh("-n", lan, "link", "set", port, "master", "llmbr"+id, "up")
-		sh("-n", ns, "addr", "add", a+"/24", "broadcast", lanPrefix+"255", "dev", dev)
-		sh("-n", ns, "link", "set", dev, "up")
-		sh("-n", ns, "link", "set", "lo", "up")
-		sh("-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)
+		ipRun(t, "-n", lan, "link", "add", port, "type", "veth", "peer", "name", dev, "netns", ns)
+		ipRun(t, "-n", lan, "link", "set", port, "master", "llmbr"+id, "up")
+		ipRun(t, "-n", ns, "addr", "add", a+"/24", "broadcast", lanPrefix+"255", "dev", dev)
+		ipRun(t, "-n", ns, "link", "set", dev, "up")
+		ipRun(t, "-n", ns, "link", "set", "lo", "up")
+		ipRun(t, "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)
 		nss[a] = ns
 	}
 	return nss

@@ -43,32 +43,61 @@ func (id identity) nbTable() []nbEntry {
 
 // answerNBNS is the reply to a name query for one of the decky's names
 // or to a node status request, or nil. Windows answers for its unique
-// names, and node status for "*" or its name; nmbd (measured, 4.17)
-// answers for every name it holds, group names too, and node status for
-// "*" only.
+// names, and node status for "*" or its name. nmbd (measured, 4.17)
+// answers both for every name it holds: its table, group names too, and
+// the "*" and "__SAMBA__" names it keeps out of the table.
 func (id identity) answerNBNS(p *nbPacket) []byte {
 	q := p.question
 	if id.nbns == styleNone || p.flags&nbResponse != 0 || p.opcode() != 0 || q == nil || q.name.scope != "" {
 		return nil
 	}
 	table := id.nbTable()
+	if id.nbns == styleSamba {
+		e, ok := id.sambaHolds(q.name)
+		if !ok {
+			return nil
+		}
+		// nmbd writes "*" back NUL-padded however it was asked.
+		name := q.name
+		if name.base() == "*" {
+			name = wildcard()
+			name.raw[15] = q.name.suffix()
+		}
+		switch q.qtype {
+		case nbTypeNB:
+			return id.positive(p, name, e.flags&(nbGroup|nbONTMask))
+		case nbTypeNBSTAT:
+			return nbNodeStatus(p.id, name, table, nil) // nmbd reports no adapter address
+		}
+		return nil
+	}
 	switch q.qtype {
 	case nbTypeNB:
 		for _, e := range table {
-			if (e.flags&nbGroup == 0 || id.nbns == styleSamba) && e.name.raw[15] == q.name.raw[15] && strings.EqualFold(e.name.base(), q.name.base()) {
+			if e.flags&nbGroup == 0 && e.name.raw[15] == q.name.raw[15] && strings.EqualFold(e.name.base(), q.name.base()) {
 				return id.positive(p, q.name, e.flags&(nbGroup|nbONTMask))
 			}
 		}
 	case nbTypeNBSTAT:
-		if q.name.base() == "*" || id.nbns == styleWindows && strings.EqualFold(q.name.base(), id.netbios) {
-			mac := id.mac
-			if id.nbns == styleSamba {
-				mac = nil // nmbd reports no adapter address
-			}
-			return nbNodeStatus(p.id, q.name, table, mac)
+		if q.name.base() == "*" || strings.EqualFold(q.name.base(), id.netbios) {
+			return nbNodeStatus(p.id, q.name, table, id.mac)
 		}
 	}
 	return nil
+}
+
+// sambaHolds finds n (any case) among the names nmbd holds: its table,
+// and "*" and "__SAMBA__" as unique <00> and <20> names.
+func (id identity) sambaHolds(n nbName) (nbEntry, bool) {
+	for _, e := range id.nbTable() {
+		if e.name.suffix() == n.suffix() && strings.EqualFold(e.name.base(), n.base()) {
+			return e, true
+		}
+	}
+	if b := n.base(); (b == "*" || strings.EqualFold(b, "__SAMBA__")) && (n.suffix() == 0x00 || n.suffix() == 0x20) {
+		return nbEntry{n, nbActive}, true
+	}
+	return nbEntry{}, false
 }
 
 // positive is the positive name query response for n, whose NB flags
@@ -80,6 +109,6 @@ func (id identity) positive(p *nbPacket, n nbName, nbFlags uint16) []byte {
 	if id.nbns == styleWindows {
 		return nbPositive(p.id, p.flags&nbRD, n, ttlNBWindows, nbFlags, id.ip)
 	}
-	// nmbd also says recursion is available.
-	return nbPositive(p.id, p.flags&nbRD|nbRA, n, ttlNBSamba, nbFlags, id.ip)
+	// nmbd says recursion is desired, asked or not, and available.
+	return nbPositive(p.id, nbRD|nbRA, n, ttlNBSamba, nbFlags, id.ip)
 }
