@@ -38,11 +38,14 @@ func rssAnon(tb testing.TB, pid int) int64 {
 // whatever b.N. Run: go test ./cmd/decnet -run '^$' -bench ConnMemory -benchtime 1x
 func BenchmarkConnMemory(b *testing.B) {
 	services := []string{"ssh", "telnet", "ftp", "smb", "rdp", "vnc", "redis", "http", "https", "mysql", "postgres",
-		"mssql", "mongodb", "elasticsearch", "ldap", "k8s", "docker_api"}
+		"mssql", "mongodb", "elasticsearch", "ldap", "k8s", "docker_api", "smtp", "imap", "pop3", "mqtt"}
+	// conpot's HMI shares port 80 with http: it gets a decky of its own.
+	ics := []string{"conpot"}
 	dir := b.TempDir()
-	const ip = "127.77.205.10"
+	const ip, icsIP = "127.77.205.10", "127.77.205.11"
 	ini := filepath.Join(dir, "fleet.ini")
-	os.WriteFile(ini, []byte("[mem]\nservices = "+strings.Join(services, ", ")+"\n[mem.ssh]\npassword = bench-pass\n"), 0o600)
+	os.WriteFile(ini, []byte("[mem]\nservices = "+strings.Join(services, ", ")+"\n[mem.ssh]\npassword = bench-pass\n"+
+		"[ics]\nservices = "+strings.Join(ics, ", ")+"\n"), 0o600)
 	// A small GC target and immediate release of freed pages keep the
 	// garbage of earlier steps out of each reading.
 	listen := freePort(b)
@@ -66,13 +69,22 @@ func BenchmarkConnMemory(b *testing.B) {
 	// 200 connections, under the 256 per listener, 10 per source: sshd's
 	// MaxStartups starts refusing a source's eleventh.
 	const perSource, sources = 10, 20
+	type target struct{ decky, ip, svc string }
+	var targets []target
 	for _, svc := range services {
+		targets = append(targets, target{"mem", ip, svc})
+	}
+	for _, svc := range ics {
+		targets = append(targets, target{"ics", icsIP, svc})
+	}
+	for _, tg := range targets {
+		svc := tg.svc
 		before := settle()
 		var conns []net.Conn
 		for s := range sources {
 			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 66, 1, byte(10+s))}, Timeout: 5 * time.Second}
 			for range perSource {
-				c, err := d.Dial("tcp", net.JoinHostPort(ip, n.port("mem", svc)))
+				c, err := d.Dial("tcp", net.JoinHostPort(tg.ip, n.port(tg.decky, svc)))
 				if err != nil {
 					b.Fatalf("%s: %v", svc, err)
 				}
