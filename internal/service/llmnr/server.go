@@ -3,7 +3,6 @@ package llmnr
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -215,28 +214,7 @@ func (s *Server) flushLoop(ctx context.Context) {
 
 // serve reads ep until ctx is done or its socket is closed.
 func (s *Server) serve(ctx context.Context, ep endpoint, det *detector) {
-	stop := context.AfterFunc(ctx, func() { ep.pc.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, addr, err := ep.pc.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select { // a transient error must not spin
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		peer, ok := addr.(*net.UDPAddr)
-		if !ok {
-			continue
-		}
-		s.datagram(ep, peer, buf[:n], det)
-	}
+	service.ServeUDP(ctx, ep.pc, maxDatagram, func(peer *net.UDPAddr, b []byte) { s.datagram(ep, peer, b, det) })
 }
 
 // datagram handles one datagram from peer.

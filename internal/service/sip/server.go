@@ -62,26 +62,7 @@ func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
 }
 
 func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn, wg *sync.WaitGroup) {
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, addr, err := pc.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select { // a transient error must not spin
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		peer, ok := addr.(*net.UDPAddr)
-		if !ok {
-			continue
-		}
+	service.ServeUDP(ctx, pc, maxDatagram, func(peer *net.UDPAddr, b []byte) {
 		fields := event.Peer(peer)
 		fields["dst_port"] = portOf(pc.LocalAddr())
 		now := s.now()
@@ -90,12 +71,12 @@ func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn, wg *sync.WaitG
 				fields[fieldDropped] = string(reason)
 				s.emit(typeError, event.Warning, fields)
 			}
-			continue
+			return
 		}
-		m, err := parseDatagram(buf[:n])
+		m, err := parseDatagram(b)
 		if err != nil {
-			s.parseError(fields, buf[:n], err)
-			continue
+			s.parseError(fields, b, err)
+			return
 		}
 		r := &request{msg: m, transport: "UDP", srcIP: peer.IP.String(), srcPort: peer.Port,
 			localIP: s.localIP(pc.LocalAddr()), now: now, fields: fields}
@@ -105,7 +86,7 @@ func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn, wg *sync.WaitG
 				s.retransmit(ctx, wg, pc, peer, r, rep)
 			}
 		}
-	}
+	})
 }
 
 // serveConn reads requests from one TCP connection, framed by

@@ -105,26 +105,12 @@ const maxDatagram = 65535
 
 // ServePacket answers on pc until ctx is done.
 func (a *Agent) ServePacket(ctx context.Context, pc net.PacketConn) error {
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, addr, err := pc.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			select { // a transient error must not spin
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				return nil
-			}
-			continue
-		}
-		if reply := a.datagram(addr, buf[:n]); reply != nil {
-			if _, err := pc.WriteTo(reply, addr); err != nil {
+	service.ServeUDP(ctx, pc, maxDatagram, func(peer *net.UDPAddr, b []byte) {
+		if reply := a.datagram(peer, b); reply != nil {
+			if _, err := pc.WriteTo(reply, peer); err != nil {
 				a.cfg.Log.Debug("snmp: reply not sent", "err", err)
 			}
 		}
-	}
+	})
+	return nil
 }

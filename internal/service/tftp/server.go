@@ -122,30 +122,11 @@ func (s *Server) Serve(ctx context.Context, ls service.Listeners) error {
 
 // serve reads requests from pc; transfers join wg.
 func (s *Server) serve(ctx context.Context, pc net.PacketConn, wg *sync.WaitGroup) {
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
 	// tftp-hpa reads a request into a buffer of PKTSIZE bytes; the rest
 	// of a longer datagram is cut off.
-	buf := make([]byte, maxPacket)
-	for {
-		n, addr, err := pc.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select { // a transient error must not spin
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		peer, ok := addr.(*net.UDPAddr)
-		if !ok {
-			continue
-		}
-		s.datagram(ctx, pc.LocalAddr(), peer, buf[:n], wg)
-	}
+	service.ServeUDP(ctx, pc, maxPacket, func(peer *net.UDPAddr, b []byte) {
+		s.datagram(ctx, pc.LocalAddr(), peer, b, wg)
+	})
 }
 
 // datagram handles one datagram to the server's port.
