@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +124,22 @@ c.close()`, ip["plant"], n.port("plant", "conpot"))
 	if n.port("dc", "llmnr/137") == "137" {
 		attack(tools["nmblookup"], "-A", ip["dc"])
 		attack(tools["nbtscan"], ip["dc"])
+	}
+
+	// One host, one snakeoil: the mail decky's implicit-TLS ports (three
+	// services, one process each under the docker runtime) present the
+	// same certificate, as Postfix and Dovecot on one Debian host do.
+	var certs []string
+	for _, svc := range []string{"smtp/465", "imap/993", "pop3/995"} {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", at("mail", svc), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatalf("%s: %v", svc, err)
+		}
+		certs = append(certs, hex.EncodeToString(c.ConnectionState().PeerCertificates[0].Raw))
+		c.Close()
+	}
+	if certs[0] != certs[1] || certs[1] != certs[2] {
+		t.Error("the mail decky's smtp, imap and pop3 present different certificates")
 	}
 
 	token := n.token()

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -54,6 +55,29 @@ func Snakeoil(cn string) Profile {
 				{Id: oidBasicConstraints, Value: bc}, {Id: oidSubjectAltName, Value: san}, {Id: oidSubjectKeyID, Value: skiDER},
 			}, nil
 		}}
+}
+
+// SnakeoilName is the name HostSnakeoil keeps a machine's snakeoil under.
+const SnakeoilName = "ssl-cert-snakeoil"
+
+// HostSnakeoil is the machine's snakeoil certificate for its host name,
+// kept in dir (the decky's shared directory): Debian's ssl-cert makes one
+// at install, /etc/ssl/certs/ssl-cert-snakeoil.pem, and Apache, Postfix,
+// Dovecot, PostgreSQL and xrdp all present it, so a scanner that compares
+// the certificates of a host's ports finds the same one. The services run
+// as separate processes take turns making it (Open's file lock). An empty
+// hostname is "localhost", what ssl-cert names a host it cannot name.
+func HostSnakeoil(dir, hostname string) (tls.Certificate, error) {
+	return Load(dir, SnakeoilName, Snakeoil(SnakeoilCN(hostname)))
+}
+
+// SnakeoilCN is the name ssl-cert gives a host's snakeoil: its host name,
+// or "localhost" when it has none.
+func SnakeoilCN(hostname string) string {
+	if hostname == "" {
+		return "localhost"
+	}
+	return hostname
 }
 
 // WindowsSelfSigned is the certificate a Windows service makes for itself

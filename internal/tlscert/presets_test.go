@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"sync"
 	"testing"
 	"time"
 )
@@ -85,5 +87,35 @@ func TestSnakeoil(t *testing.T) {
 	}
 	if c.SerialNumber.BitLen() > 159 {
 		t.Errorf("serial of %d bits", c.SerialNumber.BitLen())
+	}
+}
+
+// The services of one decky, each building its TLS side at once (the
+// docker runtime runs them as separate processes), present one snakeoil.
+func TestHostSnakeoilIsShared(t *testing.T) {
+	dir := t.TempDir()
+	const services = 5
+	certs := make([]tls.Certificate, services)
+	var wg sync.WaitGroup
+	for i := range services {
+		wg.Go(func() {
+			c, err := HostSnakeoil(dir, "mail-33")
+			if err != nil {
+				t.Error(err)
+			}
+			certs[i] = c
+		})
+	}
+	wg.Wait()
+	for i, c := range certs {
+		if len(c.Certificate) == 0 || !bytes.Equal(c.Certificate[0], certs[0].Certificate[0]) {
+			t.Fatalf("service %d got another certificate", i)
+		}
+	}
+	if cn := certs[0].Leaf.Subject.CommonName; cn != "mail-33" {
+		t.Errorf("CN %q", cn)
+	}
+	if c, err := HostSnakeoil(t.TempDir(), ""); err != nil || c.Leaf.Subject.CommonName != "localhost" {
+		t.Errorf("a host without a name: %v, %v", c.Leaf.Subject.CommonName, err)
 	}
 }

@@ -8,6 +8,7 @@ package tlscert
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"decnet/internal/atomicfile"
+	"decnet/internal/flock"
 )
 
 // Profile is how a product makes its certificate.
@@ -103,6 +105,14 @@ func Open(dir, name string, p Profile, now func() time.Time) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("tlscert: %w", err)
 		}
+		// Services of one decky may share a certificate from separate
+		// processes (HostSnakeoil): one makes it while the others wait,
+		// then read it.
+		release, err := flock.Lock(context.Background(), filepath.Join(dir, name+".lock"))
+		if err != nil {
+			return nil, fmt.Errorf("tlscert: %w", err)
+		}
+		defer release()
 		// The CA outlives the certificates it signs: a persona change
 		// remakes the certificate under the same CA.
 		if p.Issuer != nil {

@@ -46,6 +46,16 @@ func newTLS(cfg service.Config, p *Persona, prod product) (*tls.Config, error) {
 		c.Certificates = []tls.Certificate{cert}
 		return c, nil
 	}
+	if prod != iis && p.TLSIssuer == "" && p.TLSCN == "" {
+		// Debian's default-ssl site serves ssl-cert's snakeoil, the
+		// host's one, which its other services present too.
+		cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
+		if err != nil {
+			return nil, fmt.Errorf("https certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+		return c, nil
+	}
 	cn := p.TLSCN
 	if cn == "" {
 		cn = cfg.Host.Hostname

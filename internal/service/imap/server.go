@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strings"
 	"time"
 
 	"decnet/internal/mailbox"
@@ -34,7 +33,7 @@ type Server struct {
 func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	// Debian's dovecot.pem is a link to ssl-cert's snakeoil, made for the
 	// host name at install time.
-	cert, err := tlscert.Load(cfg.Host.DataDir, Slug, tlscert.Snakeoil(hostname(cfg.Host)))
+	cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
 	if err != nil {
 		return nil, fmt.Errorf("imap: certificate: %w", err)
 	}
@@ -55,19 +54,6 @@ func (s *Server) dirOrder(folders []*folder) {
 		return h.Sum64()
 	}
 	slices.SortStableFunc(folders, func(a, b *folder) int { return cmp.Compare(key(a), key(b)) })
-}
-
-// hostname is the decky's short host name, as ssl-cert puts it in CN.
-func hostname(h service.Host) string {
-	name := h.Hostname
-	if name == "" {
-		name = h.Name
-	}
-	name, _, _ = strings.Cut(name, ".")
-	if name == "" {
-		name = "localhost"
-	}
-	return name
 }
 
 // connLimits: Dovecot logs a client out after 30 minutes of silence

@@ -12,6 +12,7 @@ import (
 
 	"decnet/internal/event"
 	"decnet/internal/testutil"
+	"decnet/internal/tlscert"
 )
 
 // run runs a client command with a deadline and returns its output.
@@ -145,7 +146,7 @@ func TestTLS(t *testing.T) {
 	host, port := hostPort(t, tlsAddr)
 	// The decky's self-signed certificate is its own CA; --insecure lets
 	// the loopback address stand for its host name.
-	ca := certOnly(t, filepath.Join(dir, Slug+".pem"))
+	ca := certOnly(t, filepath.Join(dir, tlscert.SnakeoilName+".pem"))
 	for _, v := range []string{"mqttv31", "mqttv311", "mqttv5"} {
 		out, err := run(t, sub, "-h", host, "-p", port, "--insecure", "--cafile", ca,
 			"-V", v, "-u", "tls-"+v, "-P", "pw", "-t", "plant/water/pump2/status", "-C", "1", "-W", "5")

@@ -45,7 +45,9 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	h.Write([]byte(cfg.Host.Name))
 	s.started = time.Now().Add(-time.Duration(2*86400+h.Sum32()%(40*86400)) * time.Second)
 	if p.tlsOn() {
-		cert, err := tlscert.Load(cfg.Host.DataDir, Slug, tlscert.Snakeoil(hostname(cfg.Host)))
+		// An administrator who turns TLS on points mosquitto at the
+		// host's snakeoil.
+		cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: certificate: %w", err)
 		}
@@ -53,17 +55,6 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 		s.tls.Certificates = []tls.Certificate{cert}
 	}
 	return s, nil
-}
-
-// hostname is the name the decky's certificate carries.
-func hostname(h service.Host) string {
-	if h.Hostname != "" {
-		return h.Hostname
-	}
-	if h.Name != "" {
-		return h.Name
-	}
-	return "localhost"
 }
 
 // admit says whether a CONNECT's login gets in: a client without a

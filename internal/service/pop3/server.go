@@ -43,11 +43,9 @@ type Server struct {
 }
 
 func newServer(cfg service.Config, p *Persona) (*Server, error) {
-	host := cfg.Host.Hostname
-	if host == "" {
-		host = "localhost"
-	}
-	cert, err := tlscert.Load(cfg.Host.DataDir, Slug, tlscert.Snakeoil(host))
+	// Debian's dovecot.pem is a link to ssl-cert's snakeoil, the host's
+	// one.
+	cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
 	if err != nil {
 		return nil, fmt.Errorf("pop3: certificate: %w", err)
 	}
@@ -56,7 +54,7 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	lim := service.DefaultLimits
 	lim.Idle = idleTimeout
 	return &Server{
-		cfg: cfg, p: p, users: p.users, host: shortName(host), tls: tc, limits: lim,
+		cfg: cfg, p: p, users: p.users, host: shortName(tlscert.SnakeoilCN(cfg.Host.Hostname)), tls: tc, limits: lim,
 		penalty: newPenalties(), auth: newAuthProcess(cfg.Host.Name),
 		now: time.Now, wait: pause.For, failureDelay: failureDelay, loginTimeout: loginTimeout,
 	}, nil

@@ -79,11 +79,7 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 // it: the snakeoil certificate, TLS 1.2 at least, P-256 (ssl_ecdh_curve)
 // and no session tickets.
 func (s *Server) loadTLS() error {
-	cn := s.cfg.Host.Hostname
-	if cn == "" {
-		cn = "localhost"
-	}
-	cert, err := tlscert.Load(s.cfg.Host.DataDir, "server", tlscert.Snakeoil(cn))
+	cert, err := tlscert.HostSnakeoil(s.cfg.Host.Shared(), s.cfg.Host.Hostname)
 	if err != nil {
 		return fmt.Errorf("postgres: certificate: %w", err)
 	}

@@ -1,9 +1,5 @@
 package rdp
 
-import (
-	"decnet/internal/tlscert"
-)
-
 // certKind is the certificate a product presents.
 type certKind int
 
@@ -15,18 +11,7 @@ const (
 	// critical, and a 16-byte random serial. Windows renews it when it
 	// expires.
 	certWindows certKind = iota
-	// certSnakeoil is Debian's ssl-cert snakeoil, which xrdp uses: CN and
-	// SAN DNS = the host name, RSA 2048, SHA-256, valid 10 years, basic
-	// constraints CA:FALSE, SAN and subject key identifier in OpenSSL's
-	// order, a 159-bit random serial.
+	// certSnakeoil is Debian's ssl-cert snakeoil, the host's one, which
+	// xrdp uses (tlscert.HostSnakeoil).
 	certSnakeoil
 )
-
-// certProfile is how the product of kind makes its certificate for the
-// name cn.
-func certProfile(kind certKind, cn string) tlscert.Profile {
-	if kind == certWindows {
-		return tlscert.WindowsSelfSigned(cn)
-	}
-	return tlscert.Snakeoil(cn)
-}

@@ -58,13 +58,23 @@ func newServer(cfg service.Config, p *Persona) (*Server, error) {
 	default:
 		s.prod = xrdpProduct()
 	}
+	s.tls = s.prod.tls()
+	if s.prod.cert == certSnakeoil {
+		// Debian's xrdp links its cert.pem to ssl-cert's snakeoil, the
+		// host's one.
+		cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
+		if err != nil {
+			return nil, fmt.Errorf("rdp certificate: %w", err)
+		}
+		s.tls.Certificates = []tls.Certificate{cert}
+		return s, nil
+	}
 	// Kept in the data directory as <product>-cert.pem (in memory when
 	// there is none).
-	certs, err := tlscert.Open(cfg.Host.DataDir, name+"-cert", certProfile(s.prod.cert, cn), time.Now)
+	certs, err := tlscert.Open(cfg.Host.DataDir, name+"-cert", tlscert.WindowsSelfSigned(cn), time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("rdp certificate: %w", err)
 	}
-	s.tls = s.prod.tls()
 	s.tls.GetCertificate = certs.GetCertificate
 	return s, nil
 }

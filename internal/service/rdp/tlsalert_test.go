@@ -18,7 +18,7 @@ import (
 // testCert is one certificate for the TLS tests, made once.
 func testCert(t *testing.T) *tlscert.Store {
 	t.Helper()
-	s, err := tlscert.Open("", "", certProfile(certWindows, "TEST"), time.Now)
+	s, err := tlscert.Open("", "", tlscert.WindowsSelfSigned("TEST"), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

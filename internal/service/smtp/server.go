@@ -47,7 +47,9 @@ type Server struct {
 
 func newServer(cfg service.Config, slug string, p *Persona, relay bool) (*Server, error) {
 	st := resolve(p, cfg.Host)
-	cert, err := tlscert.Load(cfg.Host.DataDir, slug, tlscert.Snakeoil(st.mta))
+	// Debian's main.cf points smtpd_tls_cert_file at ssl-cert's snakeoil,
+	// the host's one, made for its name at install time.
+	cert, err := tlscert.HostSnakeoil(cfg.Host.Shared(), cfg.Host.Hostname)
 	if err != nil {
 		return nil, fmt.Errorf("%s: certificate: %w", slug, err)
 	}
