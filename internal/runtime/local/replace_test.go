@@ -154,7 +154,7 @@ func TestReplaceRollsBackWhenABindFails(t *testing.T) {
 	}
 	after := f.Deckies()[0]
 	if !slices.Equal(after.Services, before.Services) || !slices.Equal(after.Bindings, before.Bindings) || !after.LastMutated.Equal(before.LastMutated) {
-		t.Fatalf("after a failed replace %+v, want %+v", after, before)
+		t.Fatalf("after a failed replace (%v) %+v, want %+v", err, after, before)
 	}
 	// The old set serves again, dropped service included, and records.
 	for _, addr := range []string{"127.77.9.41:7777", "127.77.9.41:20007", "127.77.9.41:7101"} {
