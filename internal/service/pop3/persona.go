@@ -17,7 +17,7 @@ type Persona struct {
 	Users string `ini:"users"`
 	// Greeting is Dovecot's login_greeting, after "+OK " (and before
 	// APOP's timestamp).
-	Greeting string `ini:"greeting"`
+	Greeting string `ini:"login_greeting"`
 	// DisablePlaintextAuth is Dovecot's disable_plaintext_auth. Debian's
 	// default is yes (USER/PASS and AUTH PLAIN on 110 only after STLS);
 	// the persona defaults to no, a common admin change, so that the

@@ -23,7 +23,7 @@ func TestPersonaKeys(t *testing.T) {
 		t.Errorf("persona %+v", got)
 	}
 	for _, keys := range []map[string]string{
-		{"auth_mechanisms": "cram-md5"}, {"auth_mechanisms": ""}, {"greeting": "a\r\nb"}, {"users": "nopassword"}, {"port": "1"},
+		{"auth_mechanisms": "cram-md5"}, {"auth_mechanisms": ""}, {"login_greeting": "a\r\nb"}, {"users": "nopassword"}, {"port": "1"},
 	} {
 		if _, err := service.NewPersona(Service{}.Info(), keys); !errors.Is(err, service.ErrPersonaKey) {
 			t.Errorf("keys %v: %v, want a persona key error", keys, err)
