@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,6 +138,7 @@ func TestDockerRuntime(t *testing.T) {
 	smbclient := testutil.RequireTool(t, "smbclient")
 	ping := testutil.RequireTool(t, "ping")
 	arping := testutil.RequireTool(t, "arping")
+	openssl := testutil.RequireTool(t, "openssl")
 
 	l := newTestLAN(t)
 	project := fmt.Sprintf("e2e%04x", rand.IntN(1<<16))
@@ -145,7 +147,7 @@ func TestDockerRuntime(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	ini := filepath.Join(dir, "fleet.ini")
 	os.WriteFile(ini, []byte(fmt.Sprintf(`[%s]
-services = ssh, redis
+services = ssh, redis, imap, pop3, conpot
 nmap_os = linux
 [%[1]s.ssh]
 password = Winter2026!
@@ -196,6 +198,19 @@ archetype = windows-workstation
 	}
 	if out := l.attack(t, redisCLI, "-h", winIP, "SET", "planted", "by-attacker"); strings.TrimSpace(out) != "OK" {
 		t.Errorf("redis SET answered %q", out)
+	}
+	// One host, one snakeoil: imap and pop3, each in a container of its
+	// own, present the certificate the first of them made.
+	certOf := func(port string) string {
+		out := l.attackMayFail(openssl, "s_client", "-connect", net.JoinHostPort(linIP, port))
+		begin, end := strings.Index(out, "-----BEGIN CERTIFICATE-----"), strings.Index(out, "-----END CERTIFICATE-----")
+		if begin < 0 || end < begin {
+			t.Fatalf("no certificate on %s:%s:\n%s", linIP, port, out)
+		}
+		return out[begin:end]
+	}
+	if certOf("993") != certOf("995") {
+		t.Errorf("%s's imap and pop3 present different certificates", lin)
 	}
 	// The Windows workstation's smb, in its own hardened container.
 	if out := l.attackMayFail(smbclient, "-L", "//"+wsIP, "-U", "alice%secret"); !strings.Contains(out, "NT_STATUS_LOGON_FAILURE") {

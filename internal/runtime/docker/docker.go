@@ -474,7 +474,7 @@ func (r *Runtime) Containers(ctx context.Context) ([]Container, error) {
 const waitTimeout = 90 * time.Second
 
 // waitRunning waits until every container of fl runs and every service
-// listens on its ports, showing how many do; a container that stopped is
+// listens (see listens), showing how many do; a container that stopped is
 // reported with its last output. Listening is read from the kernel's
 // socket tables of the container's network namespace, not by connecting,
 // which the honeypot would record.

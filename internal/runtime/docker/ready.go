@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,11 @@ func boundPorts(table []byte, state string) map[int]bool {
 }
 
 // listens reports whether the network namespace of process pid serves
-// every port of ports.
+// one of ports, a service's declared ports: its honeypot binds them all
+// at once before it serves, so one bound means it started, and a persona
+// may then close those it does not have (conpot's S7 port on a Modicon,
+// smtp's 465 with smtps off, mqtt's 8883 without TLS), which must not
+// hold the deployment up.
 func listens(pid int, ports []service.Port) (bool, error) {
 	bound := map[service.Proto]map[int]bool{service.TCP: {}, service.UDP: {}}
 	for _, t := range []struct {
@@ -61,10 +66,5 @@ func listens(pid int, ports []service.Port) (bool, error) {
 			bound[t.proto][p] = true
 		}
 	}
-	for _, p := range ports {
-		if !bound[p.Proto][p.Number] {
-			return false, nil
-		}
-	}
-	return true, nil
+	return slices.ContainsFunc(ports, func(p service.Port) bool { return bound[p.Proto][p.Number] }), nil
 }

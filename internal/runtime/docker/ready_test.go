@@ -37,6 +37,11 @@ func TestListensOwnProcess(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("listens(self, %d) = %v, %v", port, ok, err)
 	}
+	// A port the persona closed (none listens on 1/udp here) does not
+	// hold the service up.
+	if ok, err := listens(os.Getpid(), []service.Port{{Number: 1, Proto: service.UDP}, {Number: port, Proto: service.TCP}}); err != nil || !ok {
+		t.Fatalf("listens with one port closed = %v, %v", ok, err)
+	}
 	ln.Close()
 	if ok, _ := listens(os.Getpid(), []service.Port{{Number: port, Proto: service.TCP}}); ok {
 		t.Fatalf("port %d still reported after close", port)

@@ -32,10 +32,10 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	return http.NewServer(cfg)
 }
 
-// Fragment implements service.Composer: the certificate and the site's
-// install date are kept in the data directory.
+// Fragment implements service.Composer: the site's install date is kept
+// in the data directory, the host's snakeoil in the decky's shared one.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	return service.DataFragment(Slug, h, keys)
+	return service.SharedFragment(Slug, h, keys)
 }
 
 var (

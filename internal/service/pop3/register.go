@@ -45,8 +45,15 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	return newServer(cfg, p)
 }
 
+// Fragment implements service.Composer: the host's snakeoil, which the
+// decky's other services present too, is kept in its shared directory.
+func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
+	return service.SharedFragment(Slug, h, keys)
+}
+
 var (
 	_ service.Service   = Service{}
+	_ service.Composer  = Service{}
 	_ service.Server    = (*Server)(nil)
 	_ service.Validator = (*Persona)(nil)
 )

@@ -46,10 +46,11 @@ func (Service) New(cfg service.Config) (service.Server, error) {
 	return newServer(cfg, p)
 }
 
-// Fragment implements service.Composer: the certificate lives in the data
-// directory, since one that changed at every restart would be a tell.
+// Fragment implements service.Composer: Windows' certificate lives in the
+// data directory and xrdp's, the host's snakeoil, in the decky's shared
+// one, since one that changed at every restart would be a tell.
 func (Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	return service.DataFragment(Slug, h, keys)
+	return service.SharedFragment(Slug, h, keys)
 }
 
 var (

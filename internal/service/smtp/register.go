@@ -78,15 +78,15 @@ func build(cfg service.Config, info service.Info, relay bool) (service.Server, e
 	return newServer(cfg, info.Slug, p, relay)
 }
 
-// Fragment asks for a data directory: the certificate and the captured
-// messages' artifacts live there.
+// Fragment asks for a data directory, where the captured messages'
+// artifacts live, and the decky's shared one, where its snakeoil does.
 func (s Service) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	return service.DataFragment(Slug, h, keys)
+	return service.SharedFragment(Slug, h, keys)
 }
 
 // Fragment asks for a data directory, as the smtp service does.
 func (s RelayService) Fragment(h service.Host, keys map[string]string) service.Fragment {
-	return service.DataFragment(SlugRelay, h, keys)
+	return service.SharedFragment(SlugRelay, h, keys)
 }
 
 var (
